@@ -1,0 +1,27 @@
+"""Baking the template and running commands in what it bakes."""
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from cookiecutter.main import cookiecutter
+
+TEMPLATE = Path(__file__).resolve().parents[1]
+BIN = Path(sys.executable).parent  # ruff, zizmor, check-jsonschema and cruft live beside python
+
+
+def bake_into(output_dir: Path, **answers: str) -> Path:
+    """Bake the template with ``answers`` (defaults for the rest); return the project folder."""
+    project = cookiecutter(
+        str(TEMPLATE), no_input=True, extra_context=answers, output_dir=str(output_dir)
+    )
+    return Path(project)
+
+
+def run(*command: object, cwd: Path | None = None, check: bool = True) -> subprocess.CompletedProcess:
+    """Run a command, capturing its output, and fail with that output when it fails."""
+    result = subprocess.run([str(c) for c in command], cwd=cwd, capture_output=True, text=True)
+    if check and result.returncode != 0:
+        pytest.fail(f"{command} exited {result.returncode}\n{result.stdout}\n{result.stderr}")
+    return result

@@ -1,0 +1,62 @@
+"""Fixtures that bake the template into temporary folders.
+
+Baking is cheap (well under a second), so most tests bake what they need. The
+expensive step, an environment in which the default project is installed, is
+built once per session (once per xdist worker) and shared.
+"""
+
+import os
+import sys
+import venv
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from baking import bake_into, run
+
+Bake = Callable[..., Path]
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _cookiecutter_home(tmp_path_factory: pytest.TempPathFactory) -> None:
+    """Keep cookiecutter's replay files out of the user's home directory."""
+    home = tmp_path_factory.mktemp("cookiecutter-home")
+    config = home / "config.yaml"
+    config.write_text(f"replay_dir: {home / 'replay'}\ncookiecutters_dir: {home / 'templates'}\n")
+    os.environ["COOKIECUTTER_CONFIG"] = str(config)
+
+
+@pytest.fixture
+def bake(tmp_path: Path) -> Bake:
+    """Bake into this test's temporary folder."""
+    return lambda **answers: bake_into(tmp_path, **answers)
+
+
+@pytest.fixture(scope="session")
+def default_project(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The default answers, baked once per session. Tests must not modify it."""
+    return bake_into(tmp_path_factory.mktemp("default"))
+
+
+@pytest.fixture(scope="session")
+def project_python(tmp_path_factory: pytest.TempPathFactory, default_project: Path) -> Path:
+    """A Python in which the default project is pip-installed, as a user would.
+
+    The virtual environment reuses this environment's packages (torch, pytest
+    and its plugins) through a .pth file instead of installing them again,
+    then installs the project itself without dependencies: that builds the
+    wheel, registers its entry points and keeps the suite fast.
+    """
+    env_dir = tmp_path_factory.mktemp("venv")
+    venv.create(env_dir, with_pip=False)
+    python = env_dir / "bin" / "python"
+    site = subprocess.check_output(
+        [python, "-c", "import sysconfig; print(sysconfig.get_path('purelib'))"], text=True
+    ).strip()
+    parent_site = next(p for p in sys.path if p.endswith("site-packages"))
+    (Path(site) / "parent-env.pth").write_text(parent_site + "\n")
+    run(sys.executable, "-m", "pip", "--python", python, "install", "--quiet", "--no-deps",
+        "--no-build-isolation", default_project)
+    return python
+
+

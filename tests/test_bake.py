@@ -1,0 +1,140 @@
+"""Baking: every answer produces exactly the files it promises, fully rendered,
+valid and lint-clean."""
+
+import re
+import tomllib
+from pathlib import Path
+
+import pytest
+from baking import BIN, run
+
+CHOICES = {
+    "python_version": ["3.10", "3.11", "3.12", "3.13"],
+    "open_source_license": ["MIT", "Apache-2.0", "BSD-3-Clause", "Proprietary"],
+    "include_gpu_workflow": ["yes", "no"],
+}
+EVERY_CHOICE = [(key, value) for key, values in CHOICES.items() for value in values]
+# Jinja syntax, except GitHub's own `${{ ... }}` expressions.
+LEFTOVER_JINJA = re.compile(r"(?<!\$)\{\{|\{%|\{#")
+
+
+def files_of(project: Path) -> set[str]:
+    return {
+        path.relative_to(project).as_posix()
+        for path in project.rglob("*")
+        if path.is_file() and "__pycache__" not in path.parts
+    }
+
+
+def workflows(project: Path) -> list[Path]:
+    return sorted((project / ".github" / "workflows").glob("*.yml"))
+
+
+class TestFiles:
+    def test_default_answers_bake_the_expected_files(self, default_project):
+        """The default project has exactly the expected files: catches a file lost or
+        left over by a template change (the list below is the contract)."""
+        assert files_of(default_project) == EXPECTED_FILES
+
+    @pytest.mark.parametrize(("key", "value"), EVERY_CHOICE)
+    def test_each_choice_bakes_its_files(self, bake, key, value):
+        """Each answer adds or removes exactly its files: catches a hook that prunes
+        the wrong file or forgets one."""
+        project = bake(**{key: value})
+        expected = set(EXPECTED_FILES)
+        if key == "open_source_license" and value == "Proprietary":
+            expected.remove("LICENSE")
+        if key == "include_gpu_workflow" and value == "no":
+            expected.remove(".github/workflows/nightly.yml")
+        assert files_of(project) == expected
+
+
+class TestRendering:
+    @pytest.mark.parametrize(("key", "value"), EVERY_CHOICE)
+    def test_no_jinja_left(self, bake, key, value):
+        """No `{{`, `{%` or `{#` survives rendering (GitHub's `${{ }}` does): catches
+        unrendered template code and workflow expressions eaten by Jinja."""
+        project = bake(**{key: value})
+        for relative in files_of(project):
+            text = (project / relative).read_text()
+            assert not LEFTOVER_JINJA.search(text), f"Jinja left in {relative}"
+
+    def test_github_expressions_survive(self, default_project):
+        """`${{ ... }}` expressions reach the workflows intact: catches Jinja
+        rendering them to empty strings."""
+        for workflow in workflows(default_project):
+            assert "${{ " in workflow.read_text(), workflow.name
+
+    def test_answers_appear_where_promised(self, bake):
+        """Project name, description and author reach README and pyproject."""
+        project = bake(project_name="Spam Filter", author_name="Ada Lovelace")
+        assert project.name == "spam-filter"
+        assert (project / "src" / "spam_filter" / "__init__.py").is_file()
+        assert "# Spam Filter" in (project / "README.md").read_text()
+        pyproject = (project / "pyproject.toml").read_text()
+        assert "Spam Filter" in pyproject
+        assert tomllib.loads(pyproject)["project"]["authors"][0]["name"] == "Ada Lovelace"
+
+    @pytest.mark.parametrize("version", CHOICES["python_version"])
+    def test_python_version_sets_requires_python_and_ci_matrix(self, bake, version):
+        """The minimum Python sets requires-python, ruff's target and the CI matrix
+        (that version up to 3.13): catches string comparison of versions ("3.10" < "3.9")."""
+        project = bake(python_version=version)
+        pyproject = tomllib.loads((project / "pyproject.toml").read_text())
+        assert pyproject["project"]["requires-python"] == f">={version}"
+        assert pyproject["tool"]["ruff"]["target-version"] == "py" + version.replace(".", "")
+        tests_yml = (project / ".github" / "workflows" / "tests.yml").read_text()
+        matrix = re.search(r"python-version: \[(.*)\]", tests_yml).group(1)
+        wanted = [v for v in CHOICES["python_version"] if tuple(map(int, v.split("."))) >= tuple(map(int, version.split(".")))]
+        assert [v.strip().strip("\"'") for v in matrix.split(",")] == wanted
+
+    @pytest.mark.parametrize("license_id", ["MIT", "Apache-2.0", "BSD-3-Clause"])
+    def test_license_file_matches_answer(self, bake, license_id):
+        """LICENSE holds the chosen license with the author, and pyproject names it."""
+        project = bake(open_source_license=license_id, author_name="Ada Lovelace")
+        text = (project / "LICENSE").read_text()
+        assert LICENSE_TITLES[license_id] in text
+        if license_id != "Apache-2.0":  # Apache's text carries no copyright line
+            assert "Ada Lovelace" in text
+        assert tomllib.loads((project / "pyproject.toml").read_text())["project"]["license"] == license_id
+
+
+class TestValidity:
+    @pytest.mark.parametrize("gpu", ["yes", "no"])
+    def test_workflows_match_github_schema(self, bake, gpu):
+        """Every workflow and dependabot.yml validate against GitHub's schemas."""
+        project = bake(include_gpu_workflow=gpu)
+        run(BIN / "check-jsonschema", "--builtin-schema", "vendor.github-workflows", *workflows(project))
+        run(BIN / "check-jsonschema", "--builtin-schema", "vendor.dependabot", project / ".github" / "dependabot.yml")
+
+    def test_workflows_pass_zizmor(self, default_project):
+        """No medium or high zizmor finding (unpinned actions, template injection,
+        excessive permissions...)."""
+        run(BIN / "zizmor", "--offline", "--min-severity", "medium", default_project / ".github")
+
+    @pytest.mark.parametrize(("key", "value"), EVERY_CHOICE)
+    def test_code_is_ruff_clean(self, bake, key, value):
+        """Generated code passes `ruff check` and `ruff format --check` with the
+        generated project's own configuration, whatever the answers."""
+        project = bake(**{key: value})
+        run(BIN / "ruff", "check", "--no-cache", ".", cwd=project)
+        run(BIN / "ruff", "format", "--check", "--no-cache", ".", cwd=project)
+
+    def test_pyproject_builds_and_installs(self, project_python):
+        """The baked pyproject builds a wheel that installs and imports by its module name."""
+        result = run(project_python, "-c", "import ml_project, sys; print(ml_project.__file__)")
+        assert "site-packages" in result.stdout
+
+
+LICENSE_TITLES = {
+    "MIT": "MIT License",
+    "Apache-2.0": "Apache License",
+    "BSD-3-Clause": "BSD 3-Clause License",
+}
+
+EXPECTED_FILES = {
+    ".gitignore",
+    "README.md",
+    "pyproject.toml",
+    "src/ml_project/__init__.py",
+}

@@ -1,0 +1,212 @@
+"""A self-describing checkpoint: everything needed to serve or resume a model, in one file.
+
+A checkpoint holds the model's config and weights, the tokenizer's vocabulary, the label
+names in class-index order, the sequence length used in training, the feature normaliser's
+statistics (if one was used) and, optionally, the state needed to resume training. Serving
+code rebuilds the model and the tokenizer from the file instead of re-deriving them, so
+inference sees exactly the preprocessing that training saw.
+
+Loading uses ``torch.load(weights_only=True)``: the file may contain only tensors and plain
+Python data, so a checkpoint from an untrusted source can never execute code. Anything
+wrong with a file (missing, truncated, corrupt, incomplete, weights that do not fit the
+config) raises ``CheckpointError`` naming the file and the problem.
+"""
+
+import pickle
+from collections.abc import Mapping, Sequence
+from os import PathLike
+from pathlib import Path
+from typing import Any, TypedDict
+
+import torch
+from torch import nn
+
+from .data import FeatureNormalizer, Tokenizer
+from .models import build_model
+
+FORMAT_VERSION = 1
+REQUIRED_KEYS = (
+    "format_version",
+    "model_config",
+    "model_state",
+    "tokenizer",
+    "label_names",
+    "max_length",
+    "normalizer",
+    "training_state",
+)
+_PLAIN_SCALARS = (str, int, float, bool, type(None))
+
+
+class CheckpointError(ValueError):
+    """A checkpoint file that cannot be loaded; the message names the file and the problem."""
+
+
+class Checkpoint(TypedDict):
+    """What ``load_checkpoint`` returns: ready-to-use objects, not raw tensors."""
+
+    model: nn.Module  # weights loaded, eval mode, on the CPU
+    tokenizer: Tokenizer
+    label_names: tuple[str, ...]  # index i is the name of class i
+    max_length: int
+    normalizer: FeatureNormalizer | None
+    training_state: dict[str, Any] | None
+
+
+def save_checkpoint(
+    path: str | PathLike[str],
+    *,
+    model: nn.Module,
+    tokenizer: Tokenizer,
+    label_names: Sequence[str],
+    max_length: int,
+    normalizer: FeatureNormalizer | None = None,
+    training_state: Mapping[str, Any] | None = None,
+) -> None:
+    """Write a checkpoint that ``load_checkpoint`` can restore without any other file.
+
+    ``training_state`` (optimizer/scheduler state dicts, epoch, RNG states, ...) must be a
+    nested dict of tensors and plain Python values; anything else (a numpy array, a custom
+    object) raises TypeError here rather than producing a file that cannot be loaded safely.
+    The file is written to a temporary name and then renamed, so a crash mid-write never
+    leaves a truncated checkpoint behind.
+    """
+    payload = {
+        "format_version": FORMAT_VERSION,
+        "model_config": dict(model.config),
+        "model_state": model.state_dict(),
+        "tokenizer": tokenizer.to_dict(),
+        "label_names": list(label_names),
+        "max_length": max_length,
+        "normalizer": None if normalizer is None else normalizer.state_dict(),
+        "training_state": None if training_state is None else dict(training_state),
+    }
+    problems = _inconsistencies(payload["model_config"], tokenizer, label_names, max_length)
+    if problems:
+        raise ValueError(f"cannot save checkpoint {path}: {'; '.join(problems)}")
+    _require_plain(payload, where="checkpoint")
+
+    path = Path(path)
+    partial = path.with_name(path.name + ".partial")
+    with partial.open("wb") as file:
+        torch.save(payload, file)
+    partial.replace(path)
+
+
+def load_checkpoint(path: str | PathLike[str]) -> Checkpoint:
+    """Load a checkpoint safely and rebuild its model, tokenizer and normaliser.
+
+    Raises CheckpointError when the file is missing, unreadable, not a checkpoint, from an
+    unknown format version, or when its weights do not match its model config exactly.
+    """
+    payload = _read_payload(path)
+
+    def fail(problem: str) -> CheckpointError:
+        return CheckpointError(f"checkpoint {path}: {problem}")
+
+    missing = [key for key in REQUIRED_KEYS if key not in payload]
+    if missing:
+        raise fail(f"missing key(s) {', '.join(missing)}; is it a checkpoint from save_checkpoint?")
+    if payload["format_version"] != FORMAT_VERSION:
+        raise fail(
+            f"format version {payload['format_version']!r}, but this code reads "
+            f"version {FORMAT_VERSION}"
+        )
+    try:
+        model = build_model(payload["model_config"])
+        model.load_state_dict(payload["model_state"], strict=True)
+        tokenizer = Tokenizer.from_dict(payload["tokenizer"])
+        normalizer = (
+            None
+            if payload["normalizer"] is None
+            else FeatureNormalizer.from_state_dict(payload["normalizer"])
+        )
+    except (KeyError, TypeError, ValueError, RuntimeError) as error:
+        raise fail(f"contents do not fit together: {_one_line(error)}") from error
+    label_names = tuple(payload["label_names"])
+    problems = _inconsistencies(
+        payload["model_config"], tokenizer, label_names, payload["max_length"]
+    )
+    if problems:
+        raise fail("; ".join(problems))
+    return Checkpoint(
+        model=model.eval(),
+        tokenizer=tokenizer,
+        label_names=label_names,
+        max_length=payload["max_length"],
+        normalizer=normalizer,
+        training_state=payload["training_state"],
+    )
+
+
+def _read_payload(path: str | PathLike[str]) -> dict[str, Any]:
+    """torch.load with weights_only=True, turning every failure into a one-line CheckpointError."""
+    try:
+        payload = torch.load(path, map_location="cpu", weights_only=True)
+    except FileNotFoundError as error:
+        raise CheckpointError(f"checkpoint {path}: no such file") from error
+    except IsADirectoryError as error:
+        raise CheckpointError(f"checkpoint {path}: is a directory, not a file") from error
+    except pickle.UnpicklingError as error:
+        raise CheckpointError(
+            f"checkpoint {path}: refused to load, it holds objects other than tensors and "
+            "plain data (loading them could run code); only load files you trust otherwise"
+        ) from error
+    except Exception as error:  # truncated or corrupt files fail in many different ways
+        raise CheckpointError(
+            f"checkpoint {path}: not a readable checkpoint (truncated or corrupt?): "
+            f"{type(error).__name__}: {_one_line(error)}"
+        ) from error
+    if not isinstance(payload, dict):
+        raise CheckpointError(
+            f"checkpoint {path}: holds a {type(payload).__name__}, expected a dict"
+        )
+    return payload
+
+
+def _inconsistencies(
+    model_config: Mapping[str, Any],
+    tokenizer: Tokenizer,
+    label_names: Sequence[str],
+    max_length: int,
+) -> list[str]:
+    """Ways the parts of a checkpoint contradict each other (empty when they agree)."""
+    problems = []
+    if model_config.get("num_classes", len(label_names)) != len(label_names):
+        problems.append(
+            f"{len(label_names)} label names for a model with "
+            f"{model_config['num_classes']} classes"
+        )
+    if model_config.get("vocab_size", tokenizer.vocab_size) != tokenizer.vocab_size:
+        problems.append(
+            f"tokenizer has {tokenizer.vocab_size} tokens, the model embeds "
+            f"{model_config['vocab_size']}"
+        )
+    if not isinstance(max_length, int) or max_length < 1:
+        problems.append(f"max_length must be a positive int, got {max_length!r}")
+    elif max_length > model_config.get("max_length", max_length):
+        problems.append(
+            f"max_length {max_length} exceeds the model's {model_config['max_length']} positions"
+        )
+    return problems
+
+
+def _require_plain(value: Any, where: str) -> None:
+    """Raise TypeError unless ``value`` is tensors and plain Python data all the way down."""
+    if isinstance(value, Mapping):
+        for key, item in value.items():
+            _require_plain(key, f"{where} key {key!r}")
+            _require_plain(item, f"{where}[{key!r}]")
+    elif type(value) in (list, tuple):
+        for index, item in enumerate(value):
+            _require_plain(item, f"{where}[{index}]")
+    elif not (isinstance(value, torch.Tensor) or type(value) in _PLAIN_SCALARS):
+        raise TypeError(
+            f"{where} is a {type(value).__module__}.{type(value).__qualname__}; a checkpoint "
+            "may hold only tensors, str, int, float, bool, None, and dicts/lists/tuples of them"
+        )
+
+
+def _one_line(error: BaseException) -> str:
+    """An exception message with its newlines and indentation collapsed."""
+    return " ".join(str(error).split())
