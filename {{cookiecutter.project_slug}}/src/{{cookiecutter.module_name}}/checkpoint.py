@@ -88,9 +88,12 @@ def save_checkpoint(
 
     path = Path(path)
     partial = path.with_name(path.name + ".partial")
-    with partial.open("wb") as file:
-        torch.save(payload, file)
-    partial.replace(path)
+    try:
+        with partial.open("wb") as file:
+            torch.save(payload, file)
+        partial.replace(path)
+    finally:
+        partial.unlink(missing_ok=True)  # only still there when writing failed
 
 
 def load_checkpoint(path: str | PathLike[str]) -> Checkpoint:
@@ -121,9 +124,9 @@ def load_checkpoint(path: str | PathLike[str]) -> Checkpoint:
             if payload["normalizer"] is None
             else FeatureNormalizer.from_state_dict(payload["normalizer"])
         )
+        label_names = tuple(payload["label_names"])
     except (KeyError, TypeError, ValueError, RuntimeError) as error:
-        raise fail(f"contents do not fit together: {_one_line(error)}") from error
-    label_names = tuple(payload["label_names"])
+        raise fail(f"cannot rebuild its contents: {_one_line(error)}") from error
     problems = _inconsistencies(
         payload["model_config"], tokenizer, label_names, payload["max_length"]
     )
@@ -174,8 +177,7 @@ def _inconsistencies(
     problems = []
     if model_config.get("num_classes", len(label_names)) != len(label_names):
         problems.append(
-            f"{len(label_names)} label names for a model with "
-            f"{model_config['num_classes']} classes"
+            f"{len(label_names)} label names for a model with {model_config['num_classes']} classes"
         )
     if model_config.get("vocab_size", tokenizer.vocab_size) != tokenizer.vocab_size:
         problems.append(

@@ -1,1 +1,13 @@
-"""models layer."""
+"""Classifiers that return raw logits, and the registry that rebuilds them from config."""
+
+from .config import MODEL_REGISTRY, build_model
+from .mlp import MLPClassifier
+from .transformer import MultiHeadSelfAttention, TransformerClassifier
+
+__all__ = [
+    "MODEL_REGISTRY",
+    "MLPClassifier",
+    "MultiHeadSelfAttention",
+    "TransformerClassifier",
+    "build_model",
+]

@@ -1,1 +1,33 @@
-"""training layer."""
+"""Training: losses, seeding, metrics and the training loop."""
+
+from .loop import (
+    TrainConfig,
+    evaluate,
+    fit,
+    model_inputs,
+    train_one_epoch,
+    train_step,
+    train_text_classifier,
+    warmup_linear_decay,
+)
+from .losses import ContrastiveLoss, FocalLoss
+from .metrics import accuracy, macro_f1
+from .seeding import restore_rng_states, rng_states, seed_everything
+
+__all__ = [
+    "ContrastiveLoss",
+    "FocalLoss",
+    "TrainConfig",
+    "accuracy",
+    "evaluate",
+    "fit",
+    "macro_f1",
+    "model_inputs",
+    "restore_rng_states",
+    "rng_states",
+    "seed_everything",
+    "train_one_epoch",
+    "train_step",
+    "train_text_classifier",
+    "warmup_linear_decay",
+]

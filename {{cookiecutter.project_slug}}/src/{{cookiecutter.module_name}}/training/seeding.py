@@ -16,7 +16,8 @@ def seed_everything(seed: int) -> None:
     if isinstance(seed, bool) or not isinstance(seed, int):
         raise TypeError(f"seed must be an int, got {type(seed).__name__}")
     random.seed(seed)
-    np.random.seed(seed % 2**32)  # NumPy accepts only 0 <= seed < 2**32
+    # The legacy global generator is the one that library code may still draw from.
+    np.random.seed(seed % 2**32)  # noqa: NPY002 (NumPy accepts only 0 <= seed < 2**32)
     torch.manual_seed(seed)  # seeds the CPU generator and those of all CUDA devices
 
 
@@ -24,10 +25,11 @@ def rng_states() -> dict[str, Any]:
     """The state of every global generator, as plain types that ``torch.load(weights_only=True)``
     accepts, so it can travel in a checkpoint and resume training bit for bit."""
     version, python_state, gauss = random.getstate()
-    numpy_name, numpy_keys, numpy_pos, numpy_has_gauss, numpy_gauss = np.random.get_state()
+    numpy_state = list(np.random.get_state())  # noqa: NPY002 (the generator seeded above)
+    numpy_state[1] = numpy_state[1].tolist()  # the key array: weights_only refuses NumPy arrays
     return {
         "python": [version, list(python_state), gauss],
-        "numpy": [numpy_name, numpy_keys.tolist(), numpy_pos, numpy_has_gauss, numpy_gauss],
+        "numpy": numpy_state,
         "torch": torch.get_rng_state(),
         "cuda": torch.cuda.get_rng_state_all() if torch.cuda.is_available() else [],
     }
@@ -37,10 +39,9 @@ def restore_rng_states(states: dict[str, Any]) -> None:
     """Put every global generator back to the state that ``rng_states`` recorded."""
     version, python_state, gauss = states["python"]
     random.setstate((version, tuple(python_state), gauss))
-    numpy_name, numpy_keys, numpy_pos, numpy_has_gauss, numpy_gauss = states["numpy"]
-    np.random.set_state(
-        (numpy_name, np.array(numpy_keys, dtype=np.uint32), numpy_pos, numpy_has_gauss, numpy_gauss)
-    )
+    numpy_state = list(states["numpy"])
+    numpy_state[1] = np.array(numpy_state[1], dtype=np.uint32)
+    np.random.set_state(tuple(numpy_state))  # noqa: NPY002
     torch.set_rng_state(states["torch"])
     if states["cuda"] and torch.cuda.is_available():
         torch.cuda.set_rng_state_all(states["cuda"])

@@ -1,0 +1,124 @@
+"""PyTorch datasets: text for the transformer, tabular features for the MLP.
+
+Inputs are validated and encoded once at construction, so a bad label or a non-string
+text fails immediately with its index instead of deep inside a training epoch.
+"""
+
+import operator
+from collections.abc import Callable, Sequence
+
+import torch
+from torch import Tensor
+from torch.utils.data import Dataset
+
+from .normalization import FeatureNormalizer, _check_features
+from .tokenizer import Tokenizer, _check_texts, build_tokenizer
+
+
+def _check_labels(labels: Sequence[int] | Tensor, size: int, num_classes: int | None) -> Tensor:
+    """Return `labels` as a LongTensor (size,), or raise naming the first offending index."""
+    if isinstance(labels, Tensor):
+        if labels.ndim != 1 or labels.is_floating_point() or labels.is_complex():
+            raise TypeError(
+                f"labels must be a 1-D integer tensor, got {labels.dtype} "
+                f"of shape {tuple(labels.shape)}"
+            )
+        labels = labels.tolist()
+    elif isinstance(labels, str) or not isinstance(labels, Sequence):
+        raise TypeError(f"labels must be a sequence of ints, got {type(labels).__name__}")
+    if len(labels) != size:
+        raise ValueError(
+            f"labels must have one entry per example: got {len(labels)} labels for {size} examples"
+        )
+    if num_classes is not None and (
+        isinstance(num_classes, bool) or not isinstance(num_classes, int) or num_classes < 1
+    ):
+        raise ValueError(f"num_classes must be a positive int, got {num_classes!r}")
+    expected = "non-negative" if num_classes is None else f"in [0, {num_classes})"
+    checked = []
+    for index, label in enumerate(labels):
+        try:
+            value = operator.index(label)
+        except TypeError:
+            raise TypeError(f"labels[{index}] must be an int, got {type(label).__name__}") from None
+        if value < 0 or (num_classes is not None and value >= num_classes):
+            raise ValueError(f"labels[{index}] must be {expected}, got {value}")
+        checked.append(value)
+    return torch.tensor(checked, dtype=torch.long)
+
+
+class TextDataset(Dataset[dict[str, Tensor]]):
+    """Texts encoded to fixed-length ids, with optional integer labels.
+
+    Items are {"input_ids": (max_length,), "attention_mask": (max_length,)[, "label": ()]},
+    all LongTensors. Pass the training tokenizer to validation/test datasets so every
+    split shares one vocabulary; `augment` (e.g. TokenDropout) is for the training split.
+    """
+
+    def __init__(
+        self,
+        texts: Sequence[str],
+        labels: Sequence[int] | Tensor | None = None,
+        max_length: int = 32,
+        num_classes: int | None = None,
+        tokenizer: Tokenizer | None = None,
+        augment: Callable[[Tensor, Tensor], Tensor] | None = None,
+    ) -> None:
+        _check_texts(texts)
+        if not texts:
+            raise ValueError("texts must contain at least one text, got an empty sequence")
+        self.tokenizer = tokenizer if tokenizer is not None else build_tokenizer(texts)
+        self.max_length = max_length
+        encoded = self.tokenizer.encode_batch(texts, max_length)
+        self.input_ids = encoded["input_ids"]  # (N, max_length)
+        self.attention_mask = encoded["attention_mask"]  # (N, max_length)
+        self.labels = None if labels is None else _check_labels(labels, len(texts), num_classes)
+        self.augment = augment
+
+    def __len__(self) -> int:
+        return self.input_ids.shape[0]
+
+    def __getitem__(self, index: int) -> dict[str, Tensor]:
+        input_ids, attention_mask = self.input_ids[index], self.attention_mask[index]
+        if self.augment is not None:
+            input_ids = self.augment(input_ids, attention_mask)
+        item = {"input_ids": input_ids, "attention_mask": attention_mask}
+        if self.labels is not None:
+            item["label"] = self.labels[index]
+        return item
+
+
+class FeatureDataset(Dataset[dict[str, Tensor]]):
+    """Rows of a float feature matrix (N, F), with optional integer labels.
+
+    Items are {"features": (F,) float[, "label": () long]}. `normalizer` must already be
+    fitted on the training features; it is applied once here. `augment` (e.g.
+    GaussianNoise) is applied on every access and is for the training split only.
+    """
+
+    def __init__(
+        self,
+        features: Tensor,
+        labels: Sequence[int] | Tensor | None = None,
+        normalizer: FeatureNormalizer | None = None,
+        augment: Callable[[Tensor], Tensor] | None = None,
+        num_classes: int | None = None,
+    ) -> None:
+        _check_features(features)
+        self.features = features if normalizer is None else normalizer.transform(features)
+        self.labels = (
+            None if labels is None else _check_labels(labels, features.shape[0], num_classes)
+        )
+        self.augment = augment
+
+    def __len__(self) -> int:
+        return self.features.shape[0]
+
+    def __getitem__(self, index: int) -> dict[str, Tensor]:
+        features = self.features[index]
+        if self.augment is not None:
+            features = self.augment(features)
+        item = {"features": features}
+        if self.labels is not None:
+            item["label"] = self.labels[index]
+        return item

@@ -1,0 +1,410 @@
+"""The training loop: one step, one epoch, evaluation, ``fit``, and the text-classifier pipeline.
+
+Every function calls the model the same way, ``model(**inputs)`` with the batch minus its
+"label", so one loop trains both the MLP (``features``) and the transformer
+(``input_ids``, ``attention_mask``).
+
+The same code trains data-parallel under torchrun (see ``distributed``): with more than one
+process, ``fit`` wraps the model in DistributedDataParallel, the pipeline gives each process
+its own shard of the training data, and only rank 0 logs and writes checkpoints. With one
+process none of that happens, so single-process results are exactly what they were.
+"""
+
+import math
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass, fields
+from pathlib import Path
+from typing import Any
+
+import torch
+from torch import Tensor, nn
+from torch.optim import Optimizer
+from torch.optim.lr_scheduler import LambdaLR, LRScheduler
+from torch.utils.data import DataLoader, DistributedSampler
+
+from ..checkpoint import load_checkpoint, save_checkpoint
+from ..data import (
+    LABEL_NAMES,
+    TextDataset,
+    TokenDropout,
+    Tokenizer,
+    build_tokenizer,
+    load_example_splits,
+)
+from ..models import TransformerClassifier
+from .distributed import (
+    all_reduce_sum,
+    data_parallel,
+    get_world_size,
+    is_main_process,
+    shard_sampler,
+)
+from .metrics import accuracy, macro_f1
+from .seeding import restore_rng_states, rng_states, seed_everything
+
+Batch = Mapping[str, Tensor]
+LossFn = Callable[[Tensor, Tensor], Tensor]
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """Everything that decides a training run of the example text classifier.
+
+    The defaults train a tiny transformer to >= 95 % validation accuracy on the bundled
+    data in about a second on a laptop CPU.
+    """
+
+    epochs: int = 8
+    lr: float = 5e-3
+    batch_size: int = 16
+    seed: int = 0
+    device: str = "cpu"
+    grad_clip: float | None = 1.0  # max global gradient norm; None turns clipping off
+    weight_decay: float = 0.01
+    warmup_fraction: float = 0.1  # share of all steps spent raising the LR from ~0 to lr
+    max_length: int = 20  # the longest example sentence has 17 tokens
+    hidden_size: int = 32
+    num_layers: int = 1
+    num_heads: int = 2
+    dropout: float = 0.1
+    token_dropout: float = 0.1  # augmentation: chance that a training token becomes [UNK]
+
+    def __post_init__(self) -> None:
+        positive = ("epochs", "lr", "batch_size", "max_length", "hidden_size", "num_layers")
+        for name in positive:
+            if getattr(self, name) <= 0:
+                raise ValueError(f"TrainConfig.{name} must be > 0, got {getattr(self, name)}")
+        if self.grad_clip is not None and self.grad_clip <= 0:
+            raise ValueError(f"TrainConfig.grad_clip must be > 0 or None, got {self.grad_clip}")
+        for name in ("warmup_fraction", "dropout", "token_dropout"):
+            if not 0 <= getattr(self, name) < 1:
+                raise ValueError(f"TrainConfig.{name} must be in [0, 1), got {getattr(self, name)}")
+        if self.hidden_size % self.num_heads:
+            raise ValueError(
+                f"TrainConfig.hidden_size ({self.hidden_size}) must be divisible by "
+                f"num_heads ({self.num_heads})"
+            )
+
+
+def model_inputs(batch: Batch) -> dict[str, Tensor]:
+    """The keyword arguments of the forward call: everything in the batch except the label."""
+    return {name: value for name, value in batch.items() if name != "label"}
+
+
+def warmup_linear_decay(warmup_steps: int, total_steps: int) -> Callable[[int], float]:
+    """LR multiplier for ``LambdaLR``: rises linearly to 1 over ``warmup_steps``, then falls
+    linearly, reaching 1 / (total - warmup) on the last step so that every step still learns.
+    Warm-up keeps Adam's first, badly estimated updates small."""
+
+    def multiplier(step: int) -> float:
+        if step < warmup_steps:
+            return (step + 1) / warmup_steps
+        return max(0.0, (total_steps - step) / max(1, total_steps - warmup_steps))
+
+    return multiplier
+
+
+def train_step(
+    model: nn.Module,
+    batch: Batch,
+    loss_fn: LossFn,
+    optimizer: Optimizer,
+    grad_clip: float | None = None,
+) -> float:
+    """One optimisation step on one batch; returns the batch's loss before the step.
+
+    Raises FloatingPointError before backward when the loss is NaN or Inf, so the weights
+    (and the last checkpoint) are never overwritten with garbage.
+    """
+    optimizer.zero_grad(set_to_none=True)  # gradients accumulate otherwise
+    loss = loss_fn(model(**model_inputs(batch)), batch["label"])
+    value = loss.item()
+    if not math.isfinite(value):
+        raise FloatingPointError(f"loss is {value}")
+    loss.backward()
+    if grad_clip is not None:
+        nn.utils.clip_grad_norm_(model.parameters(), grad_clip)
+    optimizer.step()
+    return value
+
+
+def _to_device(batch: Batch, device: torch.device | str) -> dict[str, Tensor]:
+    return {name: value.to(device) for name, value in batch.items()}
+
+
+def train_one_epoch(
+    model: nn.Module,
+    loader: Iterable[Batch],
+    loss_fn: LossFn,
+    optimizer: Optimizer,
+    *,
+    scheduler: LRScheduler | None = None,
+    grad_clip: float | None = None,
+    device: torch.device | str = "cpu",
+    epoch: int = 1,
+) -> float:
+    """One pass over ``loader`` in train mode, stepping the scheduler after every batch.
+
+    Returns the mean training loss per example, over all processes when several train
+    together. ``epoch`` only names the epoch in the error raised when the loss becomes
+    NaN or Inf.
+    """
+    model.train()  # dropout on: a model left in eval mode by evaluation would train without it
+    total_loss, num_examples = 0.0, 0
+    for step, batch in enumerate(loader, start=1):
+        batch = _to_device(batch, device)
+        try:
+            loss = train_step(model, batch, loss_fn, optimizer, grad_clip)
+        except FloatingPointError as error:
+            raise FloatingPointError(
+                f"training diverged at epoch {epoch}, step {step}: {error}; "
+                "try a lower lr or gradient clipping"
+            ) from error
+        if scheduler is not None:
+            scheduler.step()
+        total_loss += loss * len(batch["label"])
+        num_examples += len(batch["label"])
+    if num_examples == 0:
+        raise ValueError("the training loader yielded no batches")
+    total_loss, num_examples = all_reduce_sum([total_loss, num_examples], device)
+    return total_loss / num_examples
+
+
+@contextmanager
+def _eval_mode(model: nn.Module) -> Iterator[None]:
+    """Switch to eval mode, then give every submodule back its own previous mode
+    (a model in training may hold frozen, eval-mode parts)."""
+    previous = [(module, module.training) for module in model.modules()]
+    model.eval()
+    try:
+        yield
+    finally:
+        for module, training in previous:
+            module.training = training
+
+
+@torch.no_grad()
+def evaluate(
+    model: nn.Module,
+    loader: Iterable[Batch],
+    loss_fn: LossFn,
+    device: torch.device | str = "cpu",
+) -> dict[str, float]:
+    """Mean loss per example, accuracy and macro F1 over ``loader``, in eval mode without
+    autograd; the model is left in the mode it was found in."""
+    total_loss, predictions, labels = 0.0, [], []
+    with _eval_mode(model):
+        for batch in loader:
+            batch = _to_device(batch, device)
+            logits = model(**model_inputs(batch))  # (B, C)
+            total_loss += loss_fn(logits, batch["label"]).item() * len(batch["label"])
+            predictions.append(logits.argmax(dim=-1))
+            labels.append(batch["label"])
+    if not labels:
+        raise ValueError("the evaluation loader yielded no batches")
+    preds, targets = torch.cat(predictions), torch.cat(labels)
+    return {
+        "loss": total_loss / len(targets),
+        "accuracy": accuracy(preds, targets),
+        "macro_f1": macro_f1(preds, targets, num_classes=logits.shape[-1]),
+    }
+
+
+def _format_epoch(metrics: Mapping[str, float], epochs: int) -> str:
+    values = "  ".join(f"{name} {value:.4g}" for name, value in metrics.items() if name != "epoch")
+    return f"epoch {metrics['epoch']}/{epochs}  {values}"
+
+
+def fit(
+    model: nn.Module,
+    train_loader: DataLoader,
+    val_loader: Iterable[Batch],
+    config: TrainConfig,
+    *,
+    loss_fn: LossFn | None = None,
+    resume_state: Mapping[str, Any] | None = None,
+    save_state: Callable[[dict[str, Any]], None] | None = None,
+    log: Callable[[str], None] | None = print,
+) -> list[dict[str, float]]:
+    """Train for ``config.epochs`` with AdamW and a warm-up/linear-decay schedule, evaluating
+    on ``val_loader`` after every epoch. Returns one metrics dict per epoch.
+
+    Does not seed: seed before building the model and the loaders. After every epoch
+    ``save_state`` (if given) receives the training state (optimizer, scheduler, epoch,
+    RNG states, history); passing that state back as ``resume_state``, to a model holding
+    the weights saved with it, continues exactly where the run stopped. ``log`` receives
+    one line per epoch (None for silence).
+
+    Under torchrun every process calls ``fit`` with its own shard of the data (a
+    ``DistributedSampler``, reshuffled every epoch); gradients are averaged across processes,
+    every process scores the whole validation set, and only rank 0 logs and saves.
+    """
+    device = torch.device(config.device)
+    model.to(device)
+    trained = data_parallel(model, device)  # `model` itself in a single process
+    loss_fn = loss_fn or nn.CrossEntropyLoss()
+    optimizer = torch.optim.AdamW(
+        model.parameters(), lr=config.lr, weight_decay=config.weight_decay
+    )
+    total_steps = config.epochs * len(train_loader)
+    warmup_steps = int(config.warmup_fraction * total_steps)
+    scheduler = LambdaLR(optimizer, warmup_linear_decay(warmup_steps, total_steps))
+    history: list[dict[str, float]] = []
+    first_epoch = 1
+    if resume_state is not None:
+        _check_world_size(resume_state)
+        optimizer.load_state_dict(resume_state["optimizer"])
+        scheduler.load_state_dict(resume_state["scheduler"])
+        history = [dict(metrics) for metrics in resume_state["history"]]
+        restore_rng_states(resume_state["rng"])
+        first_epoch = resume_state["epoch"] + 1
+
+    for epoch in range(first_epoch, config.epochs + 1):
+        sampler = getattr(train_loader, "sampler", None)
+        if isinstance(sampler, DistributedSampler):
+            sampler.set_epoch(epoch)  # a new order every epoch, agreed by every process
+        train_loss = train_one_epoch(
+            trained,
+            train_loader,
+            loss_fn,
+            optimizer,
+            scheduler=scheduler,
+            grad_clip=config.grad_clip,
+            device=device,
+            epoch=epoch,
+        )
+        val_metrics = evaluate(model, val_loader, loss_fn, device)
+        metrics = {
+            "epoch": epoch,
+            "train_loss": train_loss,
+            **{f"val_{name}": value for name, value in val_metrics.items()},
+            "lr": scheduler.get_last_lr()[0],
+        }
+        history.append(metrics)
+        if save_state is not None and is_main_process():
+            save_state(
+                {
+                    "epoch": epoch,
+                    "config": asdict(config),
+                    "optimizer": optimizer.state_dict(),
+                    "scheduler": scheduler.state_dict(),
+                    "rng": rng_states(),
+                    "history": history,
+                    "world_size": get_world_size(),
+                }
+            )
+        if log is not None and is_main_process():
+            log(_format_epoch(metrics, config.epochs))
+    return history
+
+
+def _check_world_size(saved: Mapping[str, Any]) -> None:
+    """A run resumes exactly only with as many processes as it started with: the number
+    decides how the data is sharded and how many steps an epoch has."""
+    saved_size, current_size = saved.get("world_size", 1), get_world_size()
+    if saved_size != current_size:
+        raise ValueError(
+            f"cannot resume: the checkpoint was trained by {saved_size} process(es), this run "
+            f"has {current_size}; resume with torchrun --nproc_per_node={saved_size}"
+        )
+
+
+def _check_resumable(config: TrainConfig, saved: Mapping[str, Any]) -> None:
+    """A run resumes exactly only under the config it started with (the device may change)."""
+    current = asdict(config)
+    differing = [
+        field.name
+        for field in fields(TrainConfig)
+        if field.name != "device" and saved.get(field.name) != current[field.name]
+    ]
+    if differing:
+        details = ", ".join(
+            f"{name}: {saved.get(name)!r} -> {current[name]!r}" for name in differing
+        )
+        raise ValueError(
+            f"cannot resume: the checkpoint was trained with another config ({details})"
+        )
+
+
+def train_text_classifier(
+    config: TrainConfig,
+    checkpoint_path: str | Path | None = None,
+    *,
+    resume_from: str | Path | None = None,
+    log: Callable[[str], None] | None = print,
+) -> tuple[TransformerClassifier, Tokenizer, list[dict[str, float]]]:
+    """Train the example transformer on the bundled data: the pipeline behind ``cli train``.
+
+    Seeds first, so that the model's initial weights, the shuffling and the augmentation
+    all follow from ``config.seed``. The tokenizer sees the training texts only, and only
+    the training split is augmented. With ``checkpoint_path`` a checkpoint (model,
+    tokenizer and training state) is written after every epoch; ``resume_from`` continues
+    a run from such a checkpoint and ends with the same weights as an uninterrupted run.
+    """
+    seed_everything(config.seed)
+    splits = load_example_splits()
+    train, validation = splits["train"], splits["validation"]
+    tokenizer = build_tokenizer(train.texts)
+    augment = TokenDropout(config.token_dropout) if config.token_dropout > 0 else None
+    train_set = TextDataset(
+        train.texts,
+        train.labels,
+        max_length=config.max_length,
+        num_classes=len(LABEL_NAMES),
+        tokenizer=tokenizer,
+        augment=augment,
+    )
+    val_set = TextDataset(
+        validation.texts,
+        validation.labels,
+        max_length=config.max_length,
+        num_classes=len(LABEL_NAMES),
+        tokenizer=tokenizer,
+    )
+    # Under torchrun each process gets its own shard; config.batch_size is per process.
+    sampler = shard_sampler(train_set, seed=config.seed) if get_world_size() > 1 else None
+    train_loader = DataLoader(
+        train_set, batch_size=config.batch_size, shuffle=sampler is None, sampler=sampler
+    )
+    val_loader = DataLoader(val_set, batch_size=256)
+    model = TransformerClassifier(
+        vocab_size=tokenizer.vocab_size,
+        hidden_size=config.hidden_size,
+        num_layers=config.num_layers,
+        num_classes=len(LABEL_NAMES),
+        num_heads=config.num_heads,
+        max_length=config.max_length,
+        dropout=config.dropout,
+        pad_id=tokenizer.pad_id,
+    )
+
+    resume_state = None
+    if resume_from is not None:
+        checkpoint = load_checkpoint(resume_from)
+        resume_state = checkpoint["training_state"]
+        if resume_state is None:
+            raise ValueError(f"cannot resume from {resume_from}: it holds no training state")
+        _check_resumable(config, resume_state["config"])
+        model.load_state_dict(checkpoint["model"].state_dict())
+
+    def save_state(training_state: dict[str, Any]) -> None:
+        save_checkpoint(
+            checkpoint_path,
+            model=model,
+            tokenizer=tokenizer,
+            label_names=LABEL_NAMES,
+            max_length=config.max_length,
+            training_state=training_state,
+        )
+
+    history = fit(
+        model,
+        train_loader,
+        val_loader,
+        config,
+        resume_state=resume_state,
+        save_state=save_state if checkpoint_path is not None else None,
+        log=log,
+    )
+    return model, tokenizer, history

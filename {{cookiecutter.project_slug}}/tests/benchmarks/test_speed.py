@@ -1,0 +1,154 @@
+"""Speed benchmarks (pytest-benchmark) for preprocessing and prediction.
+
+Deselected by default. Run them serially and in a fixed order, as the nightly job does:
+
+    pytest -m benchmark -p no:randomly --benchmark-autosave      # save a baseline
+    pytest -m benchmark -p no:randomly --benchmark-compare --benchmark-compare-fail=mean:25%
+
+An absolute time means something only next to a baseline saved on the same machine, so
+timings are checked by --benchmark-compare, never asserted here. What is asserted holds on
+any machine: batching must pay off. That is a ratio of two benchmarks of the same run, so a
+slow or busy machine slows both sides alike.
+"""
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import torch
+from pytest_benchmark.stats import Stats
+
+from {{ cookiecutter.module_name }}.checkpoint import save_checkpoint
+from {{ cookiecutter.module_name }}.data import (
+    LABEL_NAMES,
+    Tokenizer,
+    build_tokenizer,
+    make_example_texts,
+    normalize_features,
+)
+from {{ cookiecutter.module_name }}.inference import Predictor
+from {{ cookiecutter.module_name }}.models import TransformerClassifier
+from {{ cookiecutter.module_name }}.training import TrainConfig
+
+pytestmark = pytest.mark.benchmark
+
+NUM_TEXTS = 256
+MIN_BATCH_SPEEDUP = 10.0
+# The sizes of the model the CLI trains by default (a TrainConfig with no arguments).
+SHIPPED = TrainConfig()
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _one_torch_thread() -> Iterator[None]:
+    """Time every benchmark on one torch thread, and restore the thread count afterwards.
+
+    With several threads, each tiny op waits for the slowest thread, and on a busy machine
+    that wait is noise larger than the code's own cost; one thread keeps timings stable
+    enough to compare across runs and between the two ways of predicting.
+    """
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
+@pytest.fixture(scope="module")
+def texts() -> list[str]:
+    """256 distinct sentences of the bundled data: realistic lengths and vocabulary."""
+    texts, _ = make_example_texts()
+    return texts[:NUM_TEXTS]
+
+
+@pytest.fixture(scope="module")
+def tokenizer(texts: list[str]) -> Tokenizer:
+    return build_tokenizer(texts)
+
+
+@pytest.fixture(scope="module")
+def predictor(tmp_path_factory: pytest.TempPathFactory, tokenizer: Tokenizer) -> Predictor:
+    """A predictor for a shipped-size model with random weights, saved and loaded once.
+
+    Speed depends on the model's sizes, not on what its weights learned: no training needed.
+    """
+    model = TransformerClassifier(
+        vocab_size=tokenizer.vocab_size,
+        hidden_size=SHIPPED.hidden_size,
+        num_layers=SHIPPED.num_layers,
+        num_classes=len(LABEL_NAMES),
+        num_heads=SHIPPED.num_heads,
+        max_length=SHIPPED.max_length,
+        pad_id=tokenizer.pad_id,
+    )
+    path: Path = tmp_path_factory.mktemp("benchmark") / "model.pt"
+    save_checkpoint(
+        path,
+        model=model,
+        tokenizer=tokenizer,
+        label_names=LABEL_NAMES,
+        max_length=SHIPPED.max_length,
+    )
+    return Predictor(path)
+
+
+@pytest.fixture(scope="module")
+def prediction_stats() -> dict[str, Stats]:
+    """Timing statistics of each way to predict the texts, filled in by the benchmarks.
+
+    A test may use the benchmark fixture only once, so the two ways are two benchmarks
+    that meet here; whichever finishes second compares them.
+    """
+    return {}
+
+
+class TestPreprocessingSpeed:
+    def test_normalize_features(self, benchmark):
+        """Standardising a (1024, 128) batch stays within 25 % of the saved baseline
+        (--benchmark-compare-fail). Catches: a Python loop over rows or columns."""
+        features = torch.randn(1024, 128, generator=torch.Generator().manual_seed(0))
+        normalized = benchmark(normalize_features, features)
+        assert normalized.shape == features.shape
+
+    def test_encode_batch(self, benchmark, tokenizer, texts):
+        """Encoding 256 texts stays within 25 % of the saved baseline (--benchmark-compare-fail).
+        Catches: a vocabulary lookup that scans a list, one small tensor built per text."""
+        encoded = benchmark(tokenizer.encode_batch, texts, SHIPPED.max_length)
+        assert encoded["input_ids"].shape == (NUM_TEXTS, SHIPPED.max_length)
+
+
+class TestPredictionSpeed:
+    # At least 10 rounds of each way, so both minimums come from a fair number of tries.
+    @pytest.mark.benchmark(group=f"predict {NUM_TEXTS} texts", min_rounds=10)
+    @pytest.mark.parametrize("way", ["predict_batch", "predict"])
+    def test_batch_is_10x_faster_than_one_call_per_text(
+        self, way, benchmark, predictor, texts, prediction_stats
+    ):
+        """predict_batch on 256 texts is at least 10x faster than 256 predict calls.
+        Catches: predict_batch calling predict per text, a batch size of 1, or per-text
+        work added to the batched path.
+
+        Compares the two benchmarks' fastest rounds: other processes only ever add time,
+        so a minimum is the steadiest estimate of a code path's own cost (as in timeit).
+        """
+        if way == "predict":
+            results = benchmark(lambda: [predictor.predict(text) for text in texts])
+        else:
+            results = benchmark(predictor.predict_batch, texts)
+        assert len(results) == NUM_TEXTS
+        if benchmark.disabled:  # --benchmark-disable, or xdist: the code ran once, untimed
+            return
+
+        prediction_stats[way] = benchmark.stats.stats
+        if len(prediction_stats) < 2:
+            return  # the other way has not run yet; it will compare
+        one_by_one, batched = prediction_stats["predict"], prediction_stats["predict_batch"]
+        speedup = one_by_one.min / batched.min
+        for name, stats in prediction_stats.items():
+            for statistic in ("min", "median", "mean"):
+                benchmark.extra_info[f"{name}_{statistic}_s"] = getattr(stats, statistic)
+        benchmark.extra_info["batch_speedup"] = speedup
+        benchmark.extra_info["batch_speedup_of_medians"] = one_by_one.median / batched.median
+        assert speedup >= MIN_BATCH_SPEEDUP, (
+            f"predict_batch on {NUM_TEXTS} texts is only {speedup:.1f}x faster than "
+            f"{NUM_TEXTS} predict calls (fastest rounds {batched.min * 1e3:.2f} ms vs "
+            f"{one_by_one.min * 1e3:.2f} ms); expected at least {MIN_BATCH_SPEEDUP:.0f}x"
+        )

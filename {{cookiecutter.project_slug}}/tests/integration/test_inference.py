@@ -1,0 +1,557 @@
+"""The checkpoint format and the Predictor: what serving promises about a saved model.
+
+Most tests use a tiny transformer with random weights, saved without training: its
+predictions are meaningless but deterministic, which is all that parity, ordering,
+invariance and round-trip properties need, and it costs milliseconds. Only the tests
+that need a model that has learned something use the session-trained checkpoint.
+"""
+
+import json
+import os
+import random
+from pathlib import Path
+
+import pytest
+import torch
+
+from {{ cookiecutter.module_name }}.checkpoint import (
+    CheckpointError,
+    load_checkpoint,
+    save_checkpoint,
+)
+from {{ cookiecutter.module_name }}.data import (
+    FeatureNormalizer,
+    TextDataset,
+    Tokenizer,
+    build_tokenizer,
+    load_example_splits,
+)
+from {{ cookiecutter.module_name }}.inference import Predictor
+from {{ cookiecutter.module_name }}.models import TransformerClassifier
+from {{ cookiecutter.module_name }}.training import TrainConfig, train_text_classifier
+
+# Deliberately not the bundled dataset's classes, and not in alphabetical order, so a
+# predictor that hard-codes or sorts label names gives itself away.
+LABEL_NAMES = ("question", "complaint", "praise", "other")
+MAX_LENGTH = 12
+TEXTS = [
+    "where is my parcel ?",
+    "the parcel arrived broken and late",
+    "great service , thank you so much",
+    "please call me back tomorrow",
+    "why was i charged twice for one order ?",
+    "the app crashes every time i log in",
+]
+# Fast enough for a session fixture, good enough to classify the bundled test split well.
+FAST_TRAIN_CONFIG = TrainConfig(epochs=5, batch_size=32, lr=1e-2, hidden_size=32)
+
+
+@pytest.fixture
+def tokenizer() -> Tokenizer:
+    return build_tokenizer(TEXTS)
+
+
+@pytest.fixture
+def model(tokenizer: Tokenizer) -> TransformerClassifier:
+    return tiny_model(tokenizer)
+
+
+@pytest.fixture
+def checkpoint_path(tmp_path: Path, model: TransformerClassifier, tokenizer: Tokenizer) -> Path:
+    return save_tiny_checkpoint(tmp_path / "model.pt", model, tokenizer)
+
+
+@pytest.fixture
+def predictor(checkpoint_path: Path) -> Predictor:
+    return Predictor(checkpoint_path)
+
+
+@pytest.fixture(scope="session")
+def trained_checkpoint(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A checkpoint trained once per session on the bundled data with a fast config."""
+    path = tmp_path_factory.mktemp("trained") / "model.pt"
+    train_text_classifier(FAST_TRAIN_CONFIG, checkpoint_path=path, log=None)
+    return path
+
+
+def tiny_model(tokenizer: Tokenizer) -> TransformerClassifier:
+    """Random weights and dropout > 0, so a model left in train mode shows it."""
+    return TransformerClassifier(
+        vocab_size=tokenizer.vocab_size,
+        hidden_size=16,
+        num_layers=1,
+        num_classes=len(LABEL_NAMES),
+        num_heads=2,
+        max_length=MAX_LENGTH,
+        dropout=0.1,
+    ).eval()
+
+
+def save_tiny_checkpoint(
+    path: Path, model: TransformerClassifier, tokenizer: Tokenizer, **extras
+) -> Path:
+    """Save the tiny model with this module's label names and max_length."""
+    save_checkpoint(
+        path,
+        model=model,
+        tokenizer=tokenizer,
+        label_names=LABEL_NAMES,
+        max_length=MAX_LENGTH,
+        **extras,
+    )
+    return path
+
+
+def in_memory_probabilities(
+    model: TransformerClassifier, tokenizer: Tokenizer, texts: list[str]
+) -> torch.Tensor:
+    """What the unsaved model says about `texts`: the reference a checkpoint must reproduce."""
+    with torch.no_grad():
+        return torch.softmax(model(**tokenizer.encode_batch(texts, MAX_LENGTH)), dim=-1)
+
+
+def probabilities_of(prediction: dict) -> list[float]:
+    return [prediction["probabilities"][name] for name in LABEL_NAMES]
+
+
+def rewrite_checkpoint(path: Path, edit) -> None:
+    """Load the raw contents of a valid checkpoint, let `edit` damage them, save them back."""
+    payload = torch.load(path, weights_only=True)
+    edit(payload)
+    torch.save(payload, path)
+
+
+class TestCheckpointRoundTrip:
+    def test_loaded_model_predicts_like_the_saved_one(self, checkpoint_path, model, tokenizer):
+        """Predictions after save/load equal the in-memory model's.
+        Catches: weights or config not saved, or a model rebuilt with other hyperparameters."""
+        expected = in_memory_probabilities(model, tokenizer, TEXTS)
+        results = Predictor(checkpoint_path).predict_batch(TEXTS)
+        actual = torch.tensor([probabilities_of(result) for result in results])
+        torch.testing.assert_close(actual, expected, rtol=0, atol=1e-6)
+
+    def test_label_names_survive_in_class_index_order(self, checkpoint_path, predictor):
+        """Class i is still called LABEL_NAMES[i] after loading.
+        Catches: label names sorted, deduplicated through a set, or replaced by defaults."""
+        assert load_checkpoint(checkpoint_path)["label_names"] == LABEL_NAMES
+        assert list(predictor.predict(TEXTS[0])["probabilities"]) == list(LABEL_NAMES)
+
+    def test_predicted_label_names_the_most_probable_class(self, predictor, model, tokenizer):
+        """The label is the name of the in-memory model's argmax class.
+        Catches: an off-by-one or reordered mapping from class index to label name."""
+        expected = in_memory_probabilities(model, tokenizer, TEXTS).argmax(dim=-1)
+        labels = [result["label"] for result in predictor.predict_batch(TEXTS)]
+        assert labels == [LABEL_NAMES[index] for index in expected]
+
+    def test_tokenizer_and_max_length_are_restored(self, checkpoint_path, tokenizer):
+        """The checkpoint carries the training vocabulary and sequence length.
+        Catches: a tokenizer rebuilt at load time, whose ids would not match the weights."""
+        loaded = load_checkpoint(checkpoint_path)
+        assert loaded["tokenizer"].vocab == tokenizer.vocab
+        assert loaded["max_length"] == MAX_LENGTH
+
+    def test_training_state_round_trips(self, tmp_path, model, tokenizer):
+        """A nested training state (tensors, numbers, tuples, None) comes back unchanged.
+        Catches: a training state that is dropped or cannot be loaded with weights_only."""
+        state = {"epoch": 3, "optimizer": {"lr": 0.1, "betas": (0.9, 0.99)}, "rng": [None, "x"]}
+        state["weights"] = torch.arange(4.0)
+        path = save_tiny_checkpoint(tmp_path / "resume.pt", model, tokenizer, training_state=state)
+        loaded = load_checkpoint(path)["training_state"]
+        assert loaded.pop("weights").equal(state.pop("weights"))
+        assert loaded == state
+
+    def test_normalizer_statistics_round_trip(self, tmp_path, model, tokenizer):
+        """A saved feature normaliser transforms exactly as the one fitted in training.
+        Catches: statistics recomputed at serving time, or not saved at all."""
+        features = torch.randn(32, 3) * 5 + 2
+        normalizer = FeatureNormalizer().fit(features)
+        path = save_tiny_checkpoint(tmp_path / "scaled.pt", model, tokenizer, normalizer=normalizer)
+        restored = load_checkpoint(path)["normalizer"]
+        torch.testing.assert_close(restored.transform(features), normalizer.transform(features))
+
+    def test_save_refuses_state_that_safe_loading_would_reject(self, tmp_path, model, tokenizer):
+        """A numpy array in the training state fails at save time, naming where it is.
+        Catches: writing a checkpoint that weights_only loading can never open again."""
+        path = tmp_path / "bad.pt"
+        state = {"rng": {"numpy": torch.ones(2).numpy()}}
+        with pytest.raises(TypeError, match=r"\['rng'\]\['numpy'\] is a numpy"):
+            save_tiny_checkpoint(path, model, tokenizer, training_state=state)
+        assert not path.exists()
+
+    def test_failed_save_keeps_the_previous_checkpoint(
+        self, checkpoint_path, model, tokenizer, monkeypatch
+    ):
+        """A save that dies mid-write leaves the earlier checkpoint intact and no debris.
+        Catches: writing straight into the target file, which a crash leaves truncated."""
+        before = checkpoint_path.read_bytes()
+
+        def crash_mid_write(obj, file, *args, **kwargs):
+            """Write the first bytes, as a real save does, then fail like a full disk."""
+            if isinstance(file, str | os.PathLike):
+                Path(file).write_bytes(b"half a checkpoint")
+            else:
+                file.write(b"half a checkpoint")
+            raise OSError("disk full")
+
+        monkeypatch.setattr(torch, "save", crash_mid_write)
+        with pytest.raises(OSError, match="disk full"):
+            save_tiny_checkpoint(checkpoint_path, model, tokenizer)
+        assert checkpoint_path.read_bytes() == before
+        assert [path.name for path in checkpoint_path.parent.iterdir()] == ["model.pt"]
+
+
+class _RunsCodeWhenUnpickled:
+    """A pickle payload that creates a directory when loaded: a stand-in for malware."""
+
+    def __init__(self, marker: Path) -> None:
+        self.marker = marker
+
+    def __reduce__(self):
+        return (os.mkdir, (str(self.marker),))
+
+
+class TestCheckpointErrors:
+    def test_missing_file_names_the_file(self, tmp_path):
+        """A missing checkpoint raises CheckpointError (a ValueError) naming the path.
+        Catches: a bare FileNotFoundError deep from torch, or a message without the path."""
+        path = tmp_path / "nowhere.pt"
+        with pytest.raises(CheckpointError, match=r"nowhere\.pt.*no such file"):
+            load_checkpoint(path)
+
+    @pytest.mark.parametrize("kept_fraction", [0.0, 0.01, 0.5, 0.99])
+    def test_truncated_file_raises_a_clear_error(self, checkpoint_path, kept_fraction):
+        """A file cut short anywhere raises CheckpointError naming the file.
+        Catches: EOFError/RuntimeError/OSError from torch leaking to the caller."""
+        data = checkpoint_path.read_bytes()
+        checkpoint_path.write_bytes(data[: int(len(data) * kept_fraction)])
+        with pytest.raises(CheckpointError, match=r"model\.pt.*truncated or corrupt"):
+            load_checkpoint(checkpoint_path)
+
+    def test_code_in_a_checkpoint_is_never_run(self, tmp_path):
+        """Loading a pickle that would create a directory refuses it without running it.
+        Catches: torch.load(weights_only=False), i.e. arbitrary code execution on load."""
+        marker = tmp_path / "pwned"
+        path = tmp_path / "malicious.pt"
+        torch.save({"model_state": _RunsCodeWhenUnpickled(marker)}, path)
+
+        with pytest.raises(CheckpointError, match=r"malicious\.pt.*refused"):
+            load_checkpoint(path)
+        assert not marker.exists()
+
+        # The payload is live: an unsafe load does run it. Without this, the test above
+        # could pass because the payload was harmless, not because loading is safe.
+        torch.load(path, weights_only=False)
+        assert marker.exists()
+
+    @pytest.mark.parametrize("key", ["model_state", "tokenizer", "label_names"])
+    def test_missing_section_is_named(self, checkpoint_path, key):
+        """A checkpoint without one of its sections raises, naming the section.
+        Catches: a KeyError deep in loading, or defaults silently filled in."""
+        rewrite_checkpoint(checkpoint_path, lambda payload: payload.pop(key))
+        with pytest.raises(CheckpointError, match=key):
+            load_checkpoint(checkpoint_path)
+
+    def test_weights_missing_a_tensor_are_rejected(self, checkpoint_path):
+        """Weights without one of the model's tensors raise, naming the tensor.
+        Catches: load_state_dict(strict=False), which keeps that tensor's random init."""
+        rewrite_checkpoint(checkpoint_path, lambda payload: payload["model_state"].pop("head.bias"))
+        with pytest.raises(CheckpointError, match=r"head\.bias"):
+            load_checkpoint(checkpoint_path)
+
+    def test_weights_with_an_extra_tensor_are_rejected(self, checkpoint_path):
+        """Weights with a tensor the model does not have raise, naming it.
+        Catches: strict=False loading of weights saved from a different architecture."""
+
+        def add_tensor(payload):
+            payload["model_state"]["extra.weight"] = torch.zeros(1)
+
+        rewrite_checkpoint(checkpoint_path, add_tensor)
+        with pytest.raises(CheckpointError, match=r"extra\.weight"):
+            load_checkpoint(checkpoint_path)
+
+    def test_weights_that_do_not_fit_the_config_are_rejected(self, checkpoint_path):
+        """A config whose sizes differ from the saved weights raises CheckpointError.
+        Catches: a config edited or saved from another model than the weights."""
+
+        def widen(payload):
+            payload["model_config"]["hidden_size"] = 32
+
+        rewrite_checkpoint(checkpoint_path, widen)
+        with pytest.raises(CheckpointError, match=r"model\.pt.*size mismatch"):
+            load_checkpoint(checkpoint_path)
+
+    def test_label_count_must_match_the_model(self, checkpoint_path):
+        """Fewer label names than model outputs raises, giving both counts.
+        Catches: predictions indexing past the end of the label list at serving time."""
+        rewrite_checkpoint(checkpoint_path, lambda payload: payload["label_names"].pop())
+        with pytest.raises(CheckpointError, match="3 label names for a model with 4 classes"):
+            load_checkpoint(checkpoint_path)
+
+    def test_unknown_format_version_is_rejected(self, checkpoint_path):
+        """A checkpoint from a newer format version raises instead of being misread."""
+        rewrite_checkpoint(checkpoint_path, lambda payload: payload.update(format_version=99))
+        with pytest.raises(CheckpointError, match="format version 99"):
+            load_checkpoint(checkpoint_path)
+
+    def test_bare_state_dict_is_not_a_checkpoint(self, tmp_path, model):
+        """A file from torch.save(model.state_dict()) raises, listing what is missing.
+        Catches: serving weights without the tokenizer and label names they need."""
+        path = tmp_path / "weights_only.pt"
+        torch.save(model.state_dict(), path)
+        with pytest.raises(CheckpointError, match="missing key"):
+            load_checkpoint(path)
+
+    def test_predictor_reports_a_bad_checkpoint_clearly(self, tmp_path):
+        """Predictor surfaces the same CheckpointError, so callers handle one exception type."""
+        with pytest.raises(CheckpointError, match=r"absent\.pt"):
+            Predictor(tmp_path / "absent.pt")
+
+
+class TestPrediction:
+    def test_single_prediction_has_label_confidence_and_probabilities(self, predictor):
+        """predict returns a known label and a confidence in [0, 1].
+        Catches: a changed result schema or a confidence that is not a probability."""
+        result = predictor.predict("where is my parcel ?")
+        assert set(result) == {"label", "confidence", "probabilities"}
+        assert result["label"] in LABEL_NAMES
+        assert 0.0 <= result["confidence"] <= 1.0
+
+    def test_probabilities_cover_every_class_and_sum_to_one(self, predictor):
+        """Every class gets a probability in [0, 1] and they sum to 1 (tolerance 1e-5).
+        Catches: raw logits or unnormalised scores returned as probabilities."""
+        for result in predictor.predict_batch(TEXTS):
+            assert set(result["probabilities"]) == set(LABEL_NAMES)
+            assert all(0.0 <= p <= 1.0 for p in result["probabilities"].values())
+            assert sum(result["probabilities"].values()) == pytest.approx(1.0, abs=1e-5)
+
+    def test_confidence_is_the_probability_of_the_predicted_label(self, predictor):
+        """confidence equals the label's probability, which is the largest one.
+        Catches: a confidence that is a logit, or a label that is not the argmax."""
+        for result in predictor.predict_batch(TEXTS):
+            assert result["confidence"] == result["probabilities"][result["label"]]
+            assert result["confidence"] == max(result["probabilities"].values())
+
+    def test_result_is_plain_json(self, predictor):
+        """Results contain only Python str/float, so they serialise to JSON as is.
+        Catches: tensors or numpy floats leaking into a serving response."""
+        result = predictor.predict(TEXTS[0])
+        assert json.loads(json.dumps(result)) == result
+
+
+class TestInputValidation:
+    @pytest.mark.parametrize("text", ["", " ", "\t\n  \r"])
+    def test_empty_or_blank_input_raises(self, predictor, text):
+        """Empty or whitespace-only text raises ValueError("Input cannot be empty").
+        Catches: scoring an all-padding sequence and returning a meaningless label."""
+        with pytest.raises(ValueError, match="Input cannot be empty"):
+            predictor.predict(text)
+
+    @pytest.mark.parametrize("text", [None, 42, b"where is my parcel", ["a", "list"]])
+    def test_non_string_input_raises_type_error(self, predictor, text):
+        """A non-string raises TypeError naming the type that came.
+        Catches: bytes or lists silently str()-ed into nonsense tokens."""
+        with pytest.raises(TypeError, match=type(text).__name__):
+            predictor.predict(text)
+
+    def test_one_blank_text_in_a_batch_is_named(self, predictor):
+        """A blank text inside a batch raises, naming its position."""
+        with pytest.raises(ValueError, match=r"Input cannot be empty.*text 2"):
+            predictor.predict_batch([TEXTS[0], TEXTS[1], "   "])
+
+    def test_a_string_is_not_a_batch(self, predictor):
+        """predict_batch("text") raises TypeError.
+        Catches: iterating over the characters and predicting each letter."""
+        with pytest.raises(TypeError, match="sequence of str"):
+            predictor.predict_batch("where is my parcel ?")
+
+    @pytest.mark.parametrize("batch_size", [0, -1, 2.5])
+    def test_batch_size_must_be_positive(self, predictor, batch_size):
+        """A batch size below 1 or not an int raises ValueError naming it."""
+        with pytest.raises(ValueError, match="batch_size"):
+            predictor.predict_batch(TEXTS, batch_size=batch_size)
+
+    def test_very_long_input_is_truncated_not_rejected(self, predictor):
+        """A 10,000-word text is predicted from its first max_length tokens.
+        Catches: errors on long input, or truncation that keeps the wrong end."""
+        words = " ".join(TEXTS).split()
+        long_text = " ".join(words[index % len(words)] for index in range(10_000))
+        head = " ".join(long_text.split()[:MAX_LENGTH])
+        result = predictor.predict(long_text)
+        assert probabilities_of(result) == pytest.approx(probabilities_of(predictor.predict(head)))
+
+
+class TestBatchPrediction:
+    def test_batch_matches_one_by_one(self, predictor):
+        """predict_batch gives each text the result predict gives it alone (tolerance 1e-6).
+        Catches: padding or batch statistics leaking between the texts of a batch."""
+        batch = predictor.predict_batch(TEXTS)
+        for text, result in zip(TEXTS, batch, strict=True):
+            single = predictor.predict(text)
+            assert result["label"] == single["label"]
+            assert probabilities_of(result) == pytest.approx(probabilities_of(single), abs=1e-6)
+
+    @pytest.mark.parametrize("batch_size", [1, 2, 4, 64])
+    def test_order_is_preserved_for_any_batch_size(self, predictor, batch_size):
+        """Result i belongs to text i, however the texts are split into batches.
+        Catches: chunks concatenated in the wrong order, or the last partial batch dropped."""
+        expected = [predictor.predict(text) for text in TEXTS]
+        results = predictor.predict_batch(TEXTS, batch_size=batch_size)
+        assert [r["label"] for r in results] == [e["label"] for e in expected]
+        for result, single in zip(results, expected, strict=True):
+            assert probabilities_of(result) == pytest.approx(probabilities_of(single), abs=1e-6)
+
+    @pytest.mark.parametrize("shuffle_seed", [0, 1, 2])
+    def test_shuffling_the_inputs_shuffles_the_results_the_same_way(self, predictor, shuffle_seed):
+        """Predicting a permutation of the texts gives the same permutation of the results.
+        Catches: results sorted (e.g. by length) and returned without restoring input order."""
+        order = list(range(len(TEXTS)))
+        random.Random(shuffle_seed).shuffle(order)
+        reference = predictor.predict_batch(TEXTS)
+        shuffled = predictor.predict_batch([TEXTS[i] for i in order], batch_size=4)
+        for position, index in enumerate(order):
+            assert shuffled[position]["label"] == reference[index]["label"]
+            assert probabilities_of(shuffled[position]) == pytest.approx(
+                probabilities_of(reference[index]), abs=1e-6
+            )
+
+    def test_neighbours_in_the_batch_do_not_change_a_prediction(self, predictor):
+        """A text's result is the same next to a one-word text or a max-length one.
+        Catches: attention or pooling that is not masked, so padding amounts matter."""
+        text = TEXTS[1]
+        short_neighbour = "parcel"
+        long_neighbour = " ".join(["parcel"] * (MAX_LENGTH * 3))
+        alone = predictor.predict(text)
+        for neighbours in ([short_neighbour], [long_neighbour], [long_neighbour, short_neighbour]):
+            result = predictor.predict_batch([*neighbours, text])[-1]
+            assert probabilities_of(result) == pytest.approx(probabilities_of(alone), abs=1e-6)
+
+    def test_empty_batch_gives_no_results(self, predictor):
+        assert predictor.predict_batch([]) == []
+
+
+def _fullwidth(text: str) -> str:
+    """ASCII letters as their full-width Unicode forms (U+FF21 for "A"); NFKC maps them back."""
+    return "".join(chr(ord(c) + 0xFEE0) if c.isascii() and c.isalpha() else c for c in text)
+
+
+class TestInvariances:
+    @pytest.mark.parametrize(
+        "variant",
+        [
+            str.upper,
+            str.title,
+            lambda text: f"  \t{text}\n ",
+            lambda text: text.replace(" ", "   "),
+            lambda text: text.replace(" ", "\t"),
+            _fullwidth,
+        ],
+        ids=["upper", "title", "surrounding-space", "extra-spaces", "tabs", "fullwidth"],
+    )
+    def test_normalisation_preserving_edits_do_not_change_the_prediction(self, predictor, variant):
+        """Case, Unicode width and whitespace, which training normalises away, change nothing.
+        Catches: a predictor that tokenises raw text and maps "Parcel" to the unknown token."""
+        for text in TEXTS:
+            original, edited = predictor.predict(text), predictor.predict(variant(text))
+            assert edited["label"] == original["label"]
+            assert probabilities_of(edited) == pytest.approx(probabilities_of(original))
+
+
+class TestTrainServeParity:
+    MESSY_TEXTS = (
+        "  WHERE is my Parcel?",
+        f"The {_fullwidth('APP')} crashes\tevery time",
+        "great  SERVICE!",
+    )
+
+    def test_predictor_encodes_like_the_training_dataset(self, tmp_path):
+        """The Predictor turns a raw text into exactly the ids the training TextDataset made.
+        Catches: a serving path that skips or re-implements the text normalisation."""
+        dataset = TextDataset([*TEXTS, *self.MESSY_TEXTS], max_length=MAX_LENGTH)
+        model = tiny_model(dataset.tokenizer)
+        path = save_tiny_checkpoint(tmp_path / "parity.pt", model, dataset.tokenizer)
+        encoded = Predictor(path).encode(self.MESSY_TEXTS)
+        for row, index in enumerate(range(len(TEXTS), len(dataset))):
+            assert encoded["input_ids"][row].equal(dataset[index]["input_ids"])
+            assert encoded["attention_mask"][row].equal(dataset[index]["attention_mask"])
+
+    def test_predictor_predicts_like_the_model_on_training_inputs(self, checkpoint_path, model):
+        """For raw messy text, the Predictor's probabilities equal the model's on the
+        TextDataset item of that text. Catches: any train/serve preprocessing skew."""
+        predictor = Predictor(checkpoint_path)
+        dataset = TextDataset(
+            self.MESSY_TEXTS, max_length=MAX_LENGTH, tokenizer=predictor.tokenizer
+        )
+        for index, text in enumerate(self.MESSY_TEXTS):
+            item = dataset[index]
+            with torch.no_grad():
+                logits = model(item["input_ids"][None], item["attention_mask"][None])
+            expected = torch.softmax(logits, dim=-1)[0].tolist()
+            assert probabilities_of(predictor.predict(text)) == pytest.approx(expected, abs=1e-6)
+
+    def test_trained_checkpoint_carries_the_training_vocabulary(self, trained_checkpoint):
+        """The bundled pipeline's checkpoint encodes test texts as a training-time dataset
+        would. Catches: a tokenizer rebuilt from other texts than the training split."""
+        splits = load_example_splits()
+        predictor = Predictor(trained_checkpoint)
+        dataset = TextDataset(
+            splits["test"].texts,
+            max_length=predictor.max_length,
+            tokenizer=build_tokenizer(splits["train"].texts),
+        )
+        assert predictor.encode(splits["test"].texts)["input_ids"].equal(dataset.input_ids)
+
+
+class TestServingMode:
+    def test_model_is_in_eval_mode_with_gradients_off(self, predictor):
+        """Every submodule is in eval mode and no parameter requires a gradient.
+        Catches: dropout active at serving time, or a model left trainable."""
+        assert not any(module.training for module in predictor.model.modules())
+        assert not any(parameter.requires_grad for parameter in predictor.model.parameters())
+
+    def test_repeated_predictions_are_identical(self, predictor):
+        """The same text predicted twice gives bit-identical probabilities.
+        Catches: dropout (train mode) making serving non-deterministic."""
+        assert predictor.predict(TEXTS[2]) == predictor.predict(TEXTS[2])
+
+    def test_forward_runs_in_inference_mode(self, predictor):
+        """The model's forward pass runs under torch.inference_mode, and grad mode is left
+        as it was. Catches: autograd graphs built (memory, time) for every request."""
+        seen = []
+        predictor.model.register_forward_hook(
+            lambda module, inputs, output: seen.append(torch.is_inference_mode_enabled())
+        )
+        predictor.predict(TEXTS[0])
+        assert seen == [True]
+        assert torch.is_grad_enabled()
+
+    def test_device_argument_is_honoured(self, checkpoint_path):
+        """Predictor(device=...) puts the model on that device; None means the CPU."""
+        assert Predictor(checkpoint_path).device == torch.device("cpu")
+        explicit = Predictor(checkpoint_path, device=torch.device("cpu"))
+        assert {p.device for p in explicit.model.parameters()} == {torch.device("cpu")}
+
+    @pytest.mark.gpu
+    def test_gpu_predictions_match_cpu(self, checkpoint_path):
+        """On CUDA the predictor gives the CPU's labels and probabilities (tolerance 1e-4).
+        Catches: inputs left on the CPU, or outputs not moved back before .tolist()."""
+        on_gpu_predictor = Predictor(checkpoint_path, device="cuda")
+        assert {p.device.type for p in on_gpu_predictor.model.parameters()} == {"cuda"}
+        cpu = Predictor(checkpoint_path).predict_batch(TEXTS)
+        gpu = on_gpu_predictor.predict_batch(TEXTS)
+        for on_cpu, on_gpu in zip(cpu, gpu, strict=True):
+            assert on_gpu["label"] == on_cpu["label"]
+            assert probabilities_of(on_gpu) == pytest.approx(probabilities_of(on_cpu), abs=1e-4)
+
+
+class TestTrainedPredictor:
+    def test_trained_model_classifies_the_held_out_test_split(self, trained_checkpoint):
+        """After the fast training run, at least 90 % of the bundled test split is right.
+        Catches: a checkpoint saved before training, or a predictor with shuffled labels."""
+        test = load_example_splits()["test"]
+        predictor = Predictor(trained_checkpoint)
+        results = predictor.predict_batch(test.texts)
+        correct = sum(
+            result["label"] == predictor.label_names[label]
+            for result, label in zip(results, test.labels, strict=True)
+        )
+        assert correct / len(test.labels) >= 0.9

@@ -1,0 +1,605 @@
+"""Unit tests for feature normalisation, augmentation, datasets and the example data.
+
+Data bugs rarely crash: a normaliser fitted on the test set, augmentation leaking into
+evaluation or labels shuffled apart from their texts all train "fine" and quietly cost
+accuracy. Each test below targets one such bug. Randomness comes from explicit
+`torch.Generator`s, so statistical thresholds never depend on the test order's seed.
+"""
+
+import pytest
+import torch
+from hypothesis import given
+from hypothesis import strategies as st
+from torch.utils.data import DataLoader
+
+from {{ cookiecutter.module_name }}.data import (
+    LABEL_NAMES,
+    PAD_ID,
+    UNK_ID,
+    FeatureDataset,
+    FeatureNormalizer,
+    GaussianNoise,
+    TextDataset,
+    TokenDropout,
+    build_tokenizer,
+    load_example_splits,
+    make_example_texts,
+    normalize_features,
+)
+
+TEXTS = ("the striker scored", "the chef cooked a spicy curry", "a bug", "the engineer fixed it")
+LABELS = (0, 2, 1, 1)
+MAX_LENGTH = 8
+# One unambiguous word per topic of the example data, for label-semantics checks.
+ANCHOR_WORDS = [("striker", "sports"), ("laptop", "technology"), ("chef", "food")]
+
+
+def generator(seed: int) -> torch.Generator:
+    return torch.Generator().manual_seed(seed)
+
+
+def features(rows: int = 64, seed: int = 0) -> torch.Tensor:
+    """(rows, 3) features whose columns have very different means and scales."""
+    scales, offsets = torch.tensor([1.0, 50.0, 0.01]), torch.tensor([0.0, 20.0, -3.0])
+    return torch.randn(rows, 3, generator=generator(seed)) * scales + offsets
+
+
+def population_std(x: torch.Tensor) -> torch.Tensor:
+    return x.std(dim=0, correction=0)
+
+
+@pytest.fixture(scope="module")
+def splits():
+    """Computed once per module: pure and only read, and the split tests all use the default."""
+    return load_example_splits()
+
+
+class TestNormalizeFeatures:
+    def test_every_column_has_zero_mean_and_unit_std(self):
+        """Each column is standardised on its own (tolerance 1e-4). Catches statistics taken
+        over the whole tensor or along dim=1, which leave big columns dominating."""
+        normalized = normalize_features(features())
+        assert torch.allclose(normalized.mean(dim=0), torch.zeros(3), atol=1e-4)
+        assert torch.allclose(population_std(normalized), torch.ones(3), atol=1e-4)
+
+    def test_is_deterministic(self):
+        """The same input gives bit-identical output. Catches randomness or state carried
+        between calls."""
+        x = features()
+        assert torch.equal(normalize_features(x), normalize_features(x))
+
+    @pytest.mark.parametrize("value", [0.0, 0.1, -3.7, 1e6])
+    def test_constant_column_becomes_zero_not_nan(self, value):
+        """A column without spread maps to exactly 0. Catches division by a zero std (NaN)
+        and by a tiny rounding-noise std (huge values)."""
+        x = torch.cat([features(rows=50), torch.full((50, 1), value)], dim=1)
+        normalized = normalize_features(x)
+        assert torch.isfinite(normalized).all()
+        assert torch.equal(normalized[:, 3], torch.zeros(50))
+
+    def test_single_row_gives_zeros(self):
+        """One row normalises to zeros, not NaN. Catches the unbiased std (n - 1 = 0)."""
+        assert torch.equal(normalize_features(torch.tensor([[1.0, -2.0]])), torch.zeros(1, 2))
+
+    @given(
+        rows=st.integers(1, 8),
+        values=st.lists(st.floats(-1e6, 1e6, width=32), min_size=24, max_size=24),
+    )
+    def test_output_is_always_finite(self, rows, values):
+        """No finite input (duplicates, tiny spreads, huge values) produces NaN or Inf.
+        Catches any division that is not guarded against a (near-)zero std."""
+        x = torch.tensor(values[: rows * 3]).reshape(rows, 3)
+        assert torch.isfinite(normalize_features(x)).all()
+
+    def test_does_not_modify_its_input(self):
+        """The caller's tensor is untouched. Catches in-place ops (x -= mean) that
+        corrupt the raw data for every later use."""
+        x = features()
+        original = x.clone()
+        normalize_features(x)
+        assert torch.equal(x, original)
+
+    def test_keeps_the_input_dtype(self):
+        """float64 in gives float64 out. Catches silent downcasting to float32."""
+        assert normalize_features(features().double()).dtype == torch.float64
+
+    @pytest.mark.parametrize(
+        ("bad_input", "error", "message"),
+        [
+            ([[1.0, 2.0]], TypeError, r"must be a torch\.Tensor, got list"),
+            (torch.ones(4, 2, dtype=torch.long), TypeError, "floating-point tensor, got dtype"),
+            (torch.ones(4), ValueError, r"2-D \(batch, features\), got shape \(4,\)"),
+            (torch.ones(2, 3, 4), ValueError, r"2-D \(batch, features\), got shape \(2, 3, 4\)"),
+            (torch.ones(0, 3), ValueError, r"at least one row, got shape \(0, 3\)"),
+            (torch.tensor([[1.0], [float("nan")]]), ValueError, "must be finite"),
+        ],
+    )
+    def test_rejects_bad_input_clearly(self, bad_input, error, message):
+        """Wrong types, dtypes, ranks, empty or NaN batches fail with what was expected and
+        what came. Catches silent broadcasting of a 1-D or 3-D tensor into garbage."""
+        with pytest.raises(error, match=message):
+            normalize_features(bad_input)
+
+
+class TestFeatureNormalizer:
+    def test_fit_stores_the_training_statistics(self):
+        """fit records the per-column mean and std of the data it sees. Catches statistics
+        taken along the wrong dimension."""
+        train = features()
+        normalizer = FeatureNormalizer().fit(train)
+        assert torch.allclose(normalizer.mean, train.mean(dim=0), rtol=1e-5, atol=1e-5)
+        assert torch.allclose(normalizer.std, population_std(train), rtol=1e-5)
+
+    def test_transform_uses_the_training_statistics(self):
+        """A shifted test batch is normalised with the TRAINING mean/std, so the shift
+        survives. Catches a normaliser that recomputes statistics at transform time (test-set
+        leakage and train/serve skew): it would centre the test batch at 0."""
+        train, test = features(seed=0), features(seed=1) + torch.tensor([5.0, 100.0, 0.05])
+        normalizer = FeatureNormalizer().fit(train)
+        expected = (test - train.mean(dim=0)) / population_std(train)
+        assert torch.allclose(normalizer.transform(test), expected, rtol=1e-4, atol=1e-4)
+
+    def test_one_row_at_serving_time_matches_the_batch_result(self):
+        """Normalising a single request gives the same row as normalising a batch. Catches
+        per-batch statistics, which turn every single request into zeros."""
+        normalizer = FeatureNormalizer().fit(features(seed=0))
+        batch = features(rows=8, seed=1)
+        assert torch.allclose(normalizer.transform(batch[:1]), normalizer.transform(batch)[:1])
+
+    def test_fit_transform_equals_normalize_features(self):
+        """On training data the normaliser and the function agree. Catches the two code
+        paths drifting apart (e.g. different std conventions)."""
+        train = features()
+        assert torch.allclose(FeatureNormalizer().fit_transform(train), normalize_features(train))
+
+    def test_state_dict_round_trip_through_torch_save(self, tmp_path):
+        """Saved statistics reload (with weights_only=True) into an identical normaliser.
+        Catches state that is not plain tensors, or that is refitted instead of restored."""
+        train, test = features(seed=0), features(seed=1)
+        normalizer = FeatureNormalizer().fit(train)
+        path = tmp_path / "normalizer.pt"
+        torch.save(normalizer.state_dict(), path)
+        restored = FeatureNormalizer.from_state_dict(torch.load(path, weights_only=True))
+        assert torch.equal(restored.transform(test), normalizer.transform(test))
+
+    def test_state_dict_is_a_copy(self):
+        """Editing a saved state does not change the live normaliser. Catches returning the
+        internal tensors, so code that edits a checkpoint corrupts the model in memory."""
+        normalizer = FeatureNormalizer().fit(features())
+        mean_before = normalizer.mean.clone()
+        normalizer.state_dict()["mean"].add_(1.0)
+        assert torch.equal(normalizer.mean, mean_before)
+
+    def test_transform_before_fit_raises(self):
+        """Using an unfitted normaliser fails and says to call fit. Catches a default
+        (mean 0, std 1) that silently skips normalisation."""
+        with pytest.raises(RuntimeError, match="not fitted"):
+            FeatureNormalizer().transform(features())
+
+    def test_transform_rejects_a_different_number_of_columns(self):
+        """Serving data with another width fails, naming both widths. Catches broadcasting
+        a (1,) statistic over any width after a pipeline change."""
+        normalizer = FeatureNormalizer().fit(features())
+        with pytest.raises(ValueError, match=r"must have 3 columns.*got shape \(4, 2\)"):
+            normalizer.transform(torch.ones(4, 2))
+
+    @pytest.mark.parametrize(
+        "state",
+        [
+            {"mean": torch.zeros(3)},
+            {"mean": torch.zeros(3), "std": torch.ones(2)},
+            {"mean": torch.zeros(3), "std": torch.zeros(3)},
+        ],
+    )
+    def test_from_state_dict_rejects_broken_state(self, state):
+        """Missing, mismatched or zero statistics are refused when loading. Catches a
+        corrupt checkpoint that divides by zero at serving time."""
+        with pytest.raises(ValueError, match="normalizer state"):
+            FeatureNormalizer.from_state_dict(state)
+
+
+class TestTokenDropout:
+    @staticmethod
+    def batch(rows: int = 256, length: int = 16, real: int = 12):
+        """Ids in [2, 50) (no PAD or UNK) with `real` real tokens then padding per row."""
+        input_ids = torch.randint(2, 50, (rows, length), generator=generator(123))
+        attention_mask = (torch.arange(length) < real).long().expand(rows, length)
+        return input_ids.masked_fill(attention_mask == 0, PAD_ID), attention_mask
+
+    @pytest.mark.parametrize("p", [0.1, 0.3])
+    @pytest.mark.parametrize("seed", [0, 1, 2])
+    def test_drop_rate_is_close_to_p(self, p, seed):
+        """The fraction of real tokens replaced is p within 0.03 (over 3072 tokens the std of
+        the rate is <= 0.009, so this is > 3 sigma). Catches a rate of 1 - p, or p applied
+        to padding too (diluting the rate on real tokens)."""
+        input_ids, attention_mask = self.batch()
+        augmented = TokenDropout(p, generator=generator(seed))(input_ids, attention_mask)
+        real = attention_mask.bool()
+        rate = (augmented[real] == UNK_ID).float().mean().item()
+        assert abs(rate - p) < 0.03, f"drop rate {rate:.3f} for p={p}, seed={seed}"
+
+    def test_never_touches_padding(self):
+        """Even with p=1 every padding id stays PAD_ID. Catches ignoring the attention mask,
+        which turns padding into [UNK] tokens the model then attends to."""
+        input_ids, attention_mask = self.batch()
+        augmented = TokenDropout(1.0, generator=generator(0))(input_ids, attention_mask)
+        assert (augmented[attention_mask == 0] == PAD_ID).all()
+        assert (augmented[attention_mask == 1] == UNK_ID).all()
+
+    def test_p_zero_changes_nothing(self):
+        """p=0 is the identity. Catches `<=` instead of `<` in the random draw."""
+        input_ids, attention_mask = self.batch()
+        augmented = TokenDropout(0.0, generator=generator(0))(input_ids, attention_mask)
+        assert torch.equal(augmented, input_ids)
+
+    def test_does_not_modify_its_input(self):
+        """Returns a new tensor. Catches in-place masked_fill_, which would permanently
+        erase words from a dataset's cached encoding, epoch after epoch."""
+        input_ids, attention_mask = self.batch()
+        original = input_ids.clone()
+        TokenDropout(0.5, generator=generator(0))(input_ids, attention_mask)
+        assert torch.equal(input_ids, original)
+
+    def test_same_generator_seed_gives_the_same_result(self):
+        """Seeded generators make augmentation reproducible. Catches draws from the global
+        RNG that ignore the generator."""
+        input_ids, attention_mask = self.batch()
+        first = TokenDropout(0.5, generator=generator(7))(input_ids, attention_mask)
+        second = TokenDropout(0.5, generator=generator(7))(input_ids, attention_mask)
+        assert torch.equal(first, second)
+
+    @pytest.mark.parametrize("p", [-0.1, 1.5, "0.5", True])
+    def test_rejects_invalid_probability(self, p):
+        """p must be a number in [0, 1]. Catches p=1.5 silently meaning "drop everything"."""
+        with pytest.raises(ValueError, match=r"p must be a probability in \[0, 1\]"):
+            TokenDropout(p)
+
+    def test_rejects_mismatched_or_float_inputs(self):
+        """Float ids or a mask of another shape fail clearly. Catches broadcasting one mask
+        row over a whole batch."""
+        input_ids, attention_mask = self.batch(rows=4)
+        dropout = TokenDropout(0.1)
+        with pytest.raises(TypeError, match="input_ids must be an integer tensor"):
+            dropout(input_ids.float(), attention_mask)
+        with pytest.raises(ValueError, match="same shape"):
+            dropout(input_ids, attention_mask[0])
+
+
+class TestGaussianNoise:
+    @pytest.mark.parametrize("seed", [0, 1, 2])
+    def test_noise_has_zero_mean_and_the_configured_std(self, seed):
+        """Over 4096 values the noise std is within 5% of `std` and its mean within 0.05 std
+        (both > 4 sigma). Catches variance used as std, or a biased noise."""
+        x = torch.zeros(512, 8)
+        noise = GaussianNoise(0.5, generator=generator(seed))(x) - x
+        assert abs(noise.std().item() - 0.5) < 0.05 * 0.5
+        assert abs(noise.mean().item()) < 0.05 * 0.5
+
+    def test_zero_std_changes_nothing(self):
+        """std=0 is the identity. Catches noise that is added regardless of std."""
+        x = features()
+        assert torch.equal(GaussianNoise(0.0, generator=generator(0))(x), x)
+
+    def test_does_not_modify_its_input(self):
+        """Returns a new tensor. Catches in-place add_, which accumulates noise into the
+        stored training features epoch after epoch."""
+        x = features()
+        original = x.clone()
+        GaussianNoise(1.0, generator=generator(0))(x)
+        assert torch.equal(x, original)
+
+    def test_same_generator_seed_gives_the_same_noise(self):
+        """Seeded generators make the noise reproducible. Catches draws from the global RNG."""
+        x = features()
+        assert torch.equal(
+            GaussianNoise(1.0, generator=generator(3))(x), GaussianNoise(1.0, generator(3))(x)
+        )
+
+    def test_rejects_bad_std_and_integer_features(self):
+        """Negative std and integer features fail clearly. Catches noise silently rounded
+        away (or raising deep inside torch) on an integer tensor."""
+        with pytest.raises(ValueError, match="std must be a non-negative number"):
+            GaussianNoise(-1.0)
+        with pytest.raises(TypeError, match=r"floating-point tensor, got dtype torch\.int64"):
+            GaussianNoise(1.0)(torch.ones(2, 3, dtype=torch.long))
+
+
+class TestTextDataset:
+    def test_length_is_the_number_of_texts(self):
+        """len() counts examples. Catches a length taken from max_length or the vocabulary."""
+        assert len(TextDataset(TEXTS)) == len(TEXTS)
+
+    def test_items_have_the_expected_keys_shapes_and_dtypes(self):
+        """Items hold (max_length,) LongTensor ids and mask plus a scalar LongTensor label.
+        Catches shape or dtype drift that only breaks the model's embedding or the loss."""
+        item = TextDataset(TEXTS, LABELS, max_length=MAX_LENGTH, num_classes=3)[1]
+        assert set(item) == {"input_ids", "attention_mask", "label"}
+        for name in ("input_ids", "attention_mask"):
+            assert item[name].shape == (MAX_LENGTH,)
+            assert item[name].dtype == torch.long
+        assert item["label"].shape == ()
+        assert item["label"].dtype == torch.long
+
+    def test_unlabelled_items_have_no_label(self):
+        """Without labels, items have no "label" key. Catches a dummy label (e.g. 0) that
+        evaluation code would silently score against."""
+        assert set(TextDataset(TEXTS)[0]) == {"input_ids", "attention_mask"}
+
+    def test_labels_are_valid_and_aligned_with_texts(self):
+        """Every item carries its own label, inside [0, num_classes). Catches labels that are
+        shifted or shuffled relative to their texts."""
+        dataset = TextDataset(TEXTS, LABELS, num_classes=3)
+        for index, label in enumerate(LABELS):
+            assert 0 <= dataset[index]["label"] < 3
+            assert dataset[index]["label"].item() == label
+
+    def test_uses_the_given_tokenizer(self):
+        """Items encode with the tokenizer passed in (the training one). Catches a dataset
+        that rebuilds its own vocabulary, so validation ids mean different words."""
+        tokenizer = build_tokenizer(["a bug the chef curry", "zebra striker"])
+        dataset = TextDataset(TEXTS, tokenizer=tokenizer, max_length=MAX_LENGTH)
+        expected = tokenizer.encode(TEXTS[1], MAX_LENGTH)
+        assert dataset.tokenizer is tokenizer
+        assert torch.equal(dataset[1]["input_ids"], expected["input_ids"])
+        assert torch.equal(dataset[1]["attention_mask"], expected["attention_mask"])
+
+    def test_builds_a_tokenizer_from_its_texts_when_none_is_given(self):
+        """Without a tokenizer every word of the texts is in the vocabulary (no [UNK]).
+        Catches an empty default vocabulary that maps everything to [UNK]."""
+        dataset = TextDataset(TEXTS, max_length=MAX_LENGTH)
+        for index in range(len(dataset)):
+            assert UNK_ID not in dataset[index]["input_ids"].tolist()
+
+    def test_repeated_access_without_augmentation_is_identical(self):
+        """Validation/test items are the same every time. Catches augmentation (or any
+        randomness) leaking into evaluation, which makes metrics noisy and pessimistic."""
+        dataset = TextDataset(TEXTS, LABELS, max_length=MAX_LENGTH)
+        first, second = dataset[1], dataset[1]
+        for name in first:
+            assert torch.equal(first[name], second[name])
+
+    def test_augmentation_changes_ids_but_never_mask_or_padding(self):
+        """With TokenDropout the ids vary between accesses, but the mask and the padding
+        positions stay as encoded. Catches augmentation that is never called, or that
+        rewrites padding."""
+        plain = TextDataset(TEXTS, max_length=MAX_LENGTH)
+        augmented = TextDataset(
+            TEXTS,
+            max_length=MAX_LENGTH,
+            tokenizer=plain.tokenizer,
+            augment=TokenDropout(0.5, generator=generator(0)),
+        )
+        reference = plain[1]
+        accesses = [augmented[1] for _ in range(5)]
+        padding = reference["attention_mask"] == 0
+        assert any(not torch.equal(a["input_ids"], reference["input_ids"]) for a in accesses)
+        for item in accesses:
+            assert torch.equal(item["attention_mask"], reference["attention_mask"])
+            assert (item["input_ids"][padding] == PAD_ID).all()
+
+    def test_augmentation_does_not_corrupt_the_stored_encoding(self):
+        """Many augmented accesses leave the stored ids unchanged. Catches augmentation
+        that writes into the cached tensor, erasing words for all later epochs."""
+        dataset = TextDataset(
+            TEXTS, max_length=MAX_LENGTH, augment=TokenDropout(1.0, generator=generator(0))
+        )
+        stored = dataset.input_ids.clone()
+        for index in range(len(dataset)):
+            dataset[index]
+        assert torch.equal(dataset.input_ids, stored)
+
+    def test_batches_through_a_dataloader(self):
+        """The default DataLoader collates items into (batch, max_length) tensors. Catches
+        items that cannot be stacked (ragged lengths, Python ints as labels)."""
+        dataset = TextDataset(TEXTS, LABELS, max_length=MAX_LENGTH, num_classes=3)
+        batch = next(iter(DataLoader(dataset, batch_size=4)))
+        assert batch["input_ids"].shape == batch["attention_mask"].shape == (4, MAX_LENGTH)
+        assert batch["label"].tolist() == list(LABELS)
+
+    @pytest.mark.parametrize("bad_label", [-1, 3, 7])
+    def test_label_outside_the_classes_names_index_and_value(self, bad_label):
+        """A label outside [0, num_classes) fails at construction naming index and value.
+        Catches the CUDA "device-side assert" (or silent wrong loss) it causes mid-epoch."""
+        labels = [0, 1, bad_label, 2]
+        with pytest.raises(ValueError, match=rf"labels\[2\] must be in \[0, 3\), got {bad_label}"):
+            TextDataset(TEXTS, labels, num_classes=3)
+
+    def test_negative_label_is_rejected_without_num_classes(self):
+        """Negative labels fail even without num_classes. Catches -1 "unknown" markers
+        reaching the loss, where they index the last class."""
+        with pytest.raises(ValueError, match=r"labels\[0\] must be non-negative, got -1"):
+            TextDataset(TEXTS, [-1, 0, 1, 2])
+
+    def test_label_count_must_match_text_count(self):
+        """Different numbers of texts and labels fail, naming both. Catches zip()
+        silently dropping the unmatched examples."""
+        with pytest.raises(ValueError, match="got 3 labels for 4 examples"):
+            TextDataset(TEXTS, LABELS[:3])
+
+    @pytest.mark.parametrize("bad_labels", [[0, 1, 1.5, 2], torch.tensor([0.0, 1.0, 1.0, 2.0])])
+    def test_non_integer_labels_are_rejected(self, bad_labels):
+        """Float labels fail with a TypeError. Catches 1.5 being truncated to class 1."""
+        with pytest.raises(TypeError, match="labels"):
+            TextDataset(TEXTS, bad_labels)
+
+    def test_non_string_text_names_its_index(self):
+        """A non-string text fails at construction naming its index. Catches None or NaN
+        (e.g. an empty CSV cell) being tokenised as the word "none"/"nan"."""
+        with pytest.raises(TypeError, match=r"texts\[1\] must be a str, got NoneType"):
+            TextDataset(["fine", None, "also fine"])
+
+    def test_empty_dataset_is_rejected(self):
+        """No texts fails clearly. Catches an empty split that trains zero steps and
+        reports a NaN loss."""
+        with pytest.raises(ValueError, match="at least one text"):
+            TextDataset([])
+
+
+class TestFeatureDataset:
+    def test_length_is_the_number_of_rows(self):
+        """len() counts rows. Catches a length taken from the number of features."""
+        assert len(FeatureDataset(features(rows=5))) == 5
+
+    def test_items_are_feature_rows_with_labels(self):
+        """Items are {"features": (F,) float, "label": () long}. Catches rows and columns
+        swapped, or labels as Python ints that collate to the wrong dtype."""
+        x = features(rows=4)
+        item = FeatureDataset(x, labels=[0, 1, 2, 0], num_classes=3)[2]
+        assert torch.equal(item["features"], x[2])
+        assert item["label"].dtype == torch.long
+        assert item["label"].item() == 2
+
+    def test_applies_the_fitted_normalizer(self):
+        """Rows are normalised with the given (training) statistics. Catches a dataset
+        that ignores the normaliser or refits it on its own rows."""
+        normalizer = FeatureNormalizer().fit(features(seed=0))
+        test = features(rows=8, seed=1)
+        dataset = FeatureDataset(test, normalizer=normalizer)
+        assert torch.equal(dataset[3]["features"], normalizer.transform(test)[3])
+
+    def test_augmentation_only_when_configured(self):
+        """Without augment repeated access is identical; with GaussianNoise it varies.
+        Catches noise applied at evaluation time, or a noise that is never applied."""
+        x = features(rows=4)
+        plain = FeatureDataset(x)
+        noisy = FeatureDataset(x, augment=GaussianNoise(0.1, generator=generator(0)))
+        assert torch.equal(plain[0]["features"], plain[0]["features"])
+        assert not torch.equal(noisy[0]["features"], noisy[0]["features"])
+
+    def test_label_validation_names_the_index(self):
+        """Bad labels fail as in TextDataset. Catches the tabular path skipping validation."""
+        with pytest.raises(ValueError, match=r"labels\[1\] must be in \[0, 2\), got 5"):
+            FeatureDataset(features(rows=3), labels=[0, 5, 1], num_classes=2)
+
+    def test_rejects_integer_or_one_dimensional_features(self):
+        """Features must be a 2-D float tensor. Catches a 1-D vector treated as N samples of
+        one feature by accident."""
+        with pytest.raises(TypeError, match="floating-point tensor"):
+            FeatureDataset(torch.ones(4, 3, dtype=torch.long))
+        with pytest.raises(ValueError, match="2-D"):
+            FeatureDataset(torch.ones(4))
+
+
+class TestMakeExampleTexts:
+    def test_is_deterministic(self):
+        """Same arguments, same texts in the same order. Catches use of an unseeded RNG or
+        of Python's per-process string hash, which breaks golden tests across machines."""
+        assert make_example_texts(seed=3) == make_example_texts(seed=3)
+
+    def test_seed_changes_the_sample(self):
+        """Another seed draws other sentences. Catches a seed that is accepted but ignored."""
+        assert make_example_texts(seed=0)[0] != make_example_texts(seed=1)[0]
+
+    def test_sentences_are_distinct(self):
+        """No sentence appears twice. Catches duplicates, which could later sit in both
+        train and test and inflate test accuracy."""
+        texts, _ = make_example_texts()
+        assert len(set(texts)) == len(texts)
+
+    @pytest.mark.parametrize("num_per_class", [1, 10, 120])
+    def test_classes_are_balanced_and_interleaved(self, num_per_class):
+        """Each class has num_per_class examples, ordered 0, 1, 2, 0, ... Catches a
+        class-sorted list, whose prefixes (e.g. a quick subset) hold one class only."""
+        _, labels = make_example_texts(num_per_class=num_per_class)
+        assert labels == list(range(len(LABEL_NAMES))) * num_per_class
+
+    def test_sentences_read_like_sentences(self):
+        """Sentences start with a capital, end with a period and have single spaces.
+        Catches an empty optional phrase leaving double or leading spaces."""
+        texts, _ = make_example_texts(num_per_class=30)
+        for text in texts:
+            assert text[0].isupper()
+            assert text.endswith(".")
+            assert "  " not in text
+
+    @pytest.mark.parametrize(("word", "label_name"), ANCHOR_WORDS)
+    def test_labels_mean_their_label_names(self, word, label_name):
+        """Every sentence with an unambiguous topic word carries that topic's label. Catches
+        labels permuted against LABEL_NAMES, which trains fine but predicts "food" for
+        football. (Update the anchors if you rewrite the phrase lists.)"""
+        texts, labels = make_example_texts()
+        labels_with_word = {LABEL_NAMES[y] for t, y in zip(texts, labels, strict=True) if word in t}
+        assert labels_with_word == {label_name}
+
+    def test_rejects_more_examples_than_can_be_generated(self):
+        """Asking for too many examples fails, naming the limit. Catches silently
+        returning fewer (or duplicated) sentences."""
+        with pytest.raises(ValueError, match="num_per_class must be between 1 and"):
+            make_example_texts(num_per_class=10**6)
+
+
+class TestExampleSplits:
+    def test_splits_are_disjoint(self, splits):
+        """No text is in two splits. Catches test-set leakage, which inflates accuracy."""
+        train, val, test = (set(splits[name].texts) for name in ("train", "validation", "test"))
+        assert not train & val
+        assert not train & test
+        assert not val & test
+
+    def test_splits_together_are_the_whole_dataset(self, splits):
+        """Every example lands in exactly one split. Catches examples silently dropped by
+        rounding the split sizes."""
+        all_texts = [text for split in splits.values() for text in split.texts]
+        assert sorted(all_texts) == sorted(make_example_texts()[0])
+
+    def test_is_reproducible(self, splits):
+        """The same seed gives the same splits. Catches an unseeded shuffle, which makes a
+        golden accuracy test flaky."""
+        assert load_example_splits(seed=0) == splits
+
+    def test_seed_changes_the_split(self, splits):
+        """Another seed gives another test set. Catches a seed that is accepted but ignored."""
+        assert load_example_splits(seed=1)["test"].texts != splits["test"].texts
+
+    def test_every_split_holds_every_class_equally(self, splits):
+        """Each split is stratified: all classes, equally often. Catches a split that
+        leaves a class out of validation, making its metrics meaningless."""
+        for name, split in splits.items():
+            counts = torch.bincount(torch.tensor(split.labels), minlength=len(LABEL_NAMES))
+            assert counts.min() > 0, f"{name} lacks a class: {counts.tolist()}"
+            assert counts.min() == counts.max(), f"{name} is unbalanced: {counts.tolist()}"
+
+    def test_split_sizes_follow_the_fractions(self, splits):
+        """Validation and test each hold 15% of every class (rounded). Catches fractions
+        applied to the wrong split or swapped."""
+        total = len(make_example_texts()[0])
+        held_out = round(total // len(LABEL_NAMES) * 0.15) * len(LABEL_NAMES)
+        assert len(splits["validation"].texts) == len(splits["test"].texts) == held_out
+        assert len(splits["train"].texts) == total - 2 * held_out
+
+    def test_every_example_keeps_its_label(self, splits):
+        """Each (text, label) pair in a split is a pair of the full dataset. Catches texts
+        and labels reordered separately while splitting, even by a consistent shift."""
+        pairs = set(zip(*make_example_texts(), strict=True))
+        for name, split in splits.items():
+            assert set(zip(split.texts, split.labels, strict=True)) <= pairs, name
+
+    def test_test_split_is_learnable_from_train(self, splits):
+        """A per-word label vote learned on train scores >= 95% on test. Catches randomly
+        shuffled labels (about 33%) or test sentences built from phrases train never saw."""
+        tokenize = build_tokenizer(splits["train"].texts).tokenize
+        votes: dict[str, torch.Tensor] = {}
+        for text, label in zip(splits["train"].texts, splits["train"].labels, strict=True):
+            for word in set(tokenize(text)):
+                votes.setdefault(word, torch.zeros(len(LABEL_NAMES)))[label] += 1
+        correct = 0
+        for text, label in zip(splits["test"].texts, splits["test"].labels, strict=True):
+            scores = sum(votes[word] / votes[word].sum() for word in set(tokenize(text)))
+            correct += int(scores.argmax()) == label
+        assert correct / len(splits["test"].texts) >= 0.95
+
+    def test_test_words_are_in_the_training_vocabulary(self, splits):
+        """Every test word was seen in training, so a model is graded on what it could
+        learn. Catches a split that puts all sentences with some phrase into test."""
+        tokenizer = build_tokenizer(splits["train"].texts)
+        encoded = tokenizer.encode_batch(splits["test"].texts, max_length=32)
+        assert (encoded["input_ids"] != UNK_ID).all()
+
+    @pytest.mark.parametrize(
+        ("val_fraction", "test_fraction"), [(-0.1, 0.1), (0.1, 1.0), (0.6, 0.5)]
+    )
+    def test_rejects_impossible_fractions(self, val_fraction, test_fraction):
+        """Fractions outside [0, 1) or summing to >= 1 fail. Catches an empty training
+        split that trains nothing without complaint."""
+        with pytest.raises(ValueError, match="sum to less than 1"):
+            load_example_splits(val_fraction=val_fraction, test_fraction=test_fraction)
