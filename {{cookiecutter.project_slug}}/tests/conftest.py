@@ -8,7 +8,7 @@ per session.
 import os
 import random
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import numpy as np
@@ -17,7 +17,11 @@ import torch
 from hypothesis import settings
 from hypothesis.configuration import set_hypothesis_home_dir
 
-from {{ cookiecutter.module_name }}.models import MLPClassifier
+from {{ cookiecutter.module_name }}.checkpoint import save_checkpoint
+from {{ cookiecutter.module_name }}.data import LABEL_NAMES, build_tokenizer, make_example_texts
+from {{ cookiecutter.module_name }}.inference import Predictor
+from {{ cookiecutter.module_name }}.models import MLPClassifier, TransformerClassifier
+from {{ cookiecutter.module_name }}.training import TrainConfig, train_text_classifier
 
 # Property tests for the whole suite: few examples, so the fast tier stays fast; no deadline,
 # as a first torch call can be slow; derandomized, so every run, seed and xdist worker tries
@@ -39,6 +43,12 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         "--require-gpu",
         action="store_true",
         help="fail gpu tests instead of skipping them without CUDA, and fail if no gpu test ran",
+    )
+    parser.addoption(
+        "--update-golden",
+        action="store_true",
+        help="rewrite tests/regression/golden/baseline.json from this run (after an intended "
+        "model change); without it the baseline is only read",
     )
 
 
@@ -65,11 +75,13 @@ class RequireGpu:
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    # Under pytest-xdist every worker would start one torch thread per core:
-    # share the cores between the workers instead of oversubscribing them.
-    workers = int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1"))
-    if workers > 1:
-        torch.set_num_threads(max(1, (os.cpu_count() or 1) // workers))
+    # One torch thread per test process. The suite's tensors are tiny, so more threads
+    # only wait on each other, and under pytest-xdist every worker would start one per
+    # core: parallelism comes from `-n auto` instead, without oversubscribing the CPU.
+    torch.set_num_threads(1)
+    # An optimizer's first construction imports torch._dynamo (about a second). Pay it
+    # here, once per process, rather than in whichever test happens to run first.
+    torch.optim.SGD([torch.zeros(1, requires_grad=True)], lr=0.1)
     if config.getoption("--require-gpu") and not os.environ.get("PYTEST_XDIST_WORKER"):
         config.pluginmanager.register(RequireGpu(), "require-gpu")
 
@@ -115,17 +127,17 @@ def fixed_seed() -> Iterator[int]:
     flags come back afterwards, so the test cannot change what runs after it.
     """
     seed = 42
-    python_state, numpy_state = random.getstate(), np.random.get_state()
+    python_state, numpy_state = random.getstate(), np.random.get_state()  # noqa: NPY002
     torch_state = torch.random.get_rng_state()
     cuda_states = torch.cuda.get_rng_state_all() if torch.cuda.is_available() else None
     flags = torch.backends.cudnn.deterministic, torch.backends.cudnn.benchmark
     random.seed(seed)
-    np.random.seed(seed)
+    np.random.seed(seed)  # noqa: NPY002 (the legacy global generator is what gets restored)
     torch.manual_seed(seed)  # also seeds every CUDA device
     torch.backends.cudnn.deterministic, torch.backends.cudnn.benchmark = True, False
     yield seed
     random.setstate(python_state)
-    np.random.set_state(numpy_state)
+    np.random.set_state(numpy_state)  # noqa: NPY002
     torch.random.set_rng_state(torch_state)
     if cuda_states is not None:
         torch.cuda.set_rng_state_all(cuda_states)
@@ -146,3 +158,53 @@ def small_batch() -> dict[str, torch.Tensor]:
         "features": torch.randn(8, 32, generator=generator),
         "label": torch.randint(0, 4, (8,), generator=generator),
     }
+
+
+@pytest.fixture(scope="session")
+def untrained_checkpoint() -> Callable[..., Path]:
+    """Factory: save a random-weights transformer over the bundled classes at `path`.
+
+    Serving code is tested on it in milliseconds: its predictions are meaningless but
+    deterministic, which is all that parity, ordering and round-trip properties need.
+    """
+
+    def save(path: Path, hidden_size: int = 16, num_layers: int = 1, max_length: int = 16) -> Path:
+        texts, _ = make_example_texts()
+        tokenizer = build_tokenizer(texts)
+        model = TransformerClassifier(
+            vocab_size=tokenizer.vocab_size,
+            hidden_size=hidden_size,
+            num_layers=num_layers,
+            num_classes=len(LABEL_NAMES),
+            max_length=max_length,
+        )
+        save_checkpoint(
+            path, model=model, tokenizer=tokenizer, label_names=LABEL_NAMES, max_length=max_length
+        )
+        return path
+
+    return save
+
+
+@pytest.fixture(scope="session")
+def trained_checkpoint(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The example model trained once per session with the default TrainConfig (the CLI's).
+
+    About a second of setup, shared by every integration and regression test that needs
+    a model that has learned something; never train per test.
+    """
+    path = tmp_path_factory.mktemp("trained") / "model.pt"
+    train_text_classifier(TrainConfig(), checkpoint_path=path, log=None)
+    return path
+
+
+@pytest.fixture(scope="session")
+def trained_predictor(trained_checkpoint: Path) -> Predictor:
+    """A Predictor over the session's trained checkpoint; it holds no state tests can change."""
+    return Predictor(trained_checkpoint)
+
+
+@pytest.fixture(scope="session")
+def update_golden(request: pytest.FixtureRequest) -> bool:
+    """True only when --update-golden was given: the one way the baseline is rewritten."""
+    return request.config.getoption("--update-golden")

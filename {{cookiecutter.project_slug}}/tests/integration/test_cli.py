@@ -27,21 +27,9 @@ MAX_LENGTH = 16
 
 
 @pytest.fixture
-def checkpoint_path(tmp_path: Path) -> Path:
+def checkpoint_path(tmp_path: Path, untrained_checkpoint) -> Path:
     """An untrained checkpoint for the bundled classes: commands run, metrics are chance."""
-    tokenizer = build_tokenizer(load_example_splits()["train"].texts)
-    model = TransformerClassifier(
-        vocab_size=tokenizer.vocab_size,
-        hidden_size=16,
-        num_layers=1,
-        num_classes=len(LABEL_NAMES),
-        max_length=MAX_LENGTH,
-    )
-    path = tmp_path / "model.pt"
-    save_checkpoint(
-        path, model=model, tokenizer=tokenizer, label_names=LABEL_NAMES, max_length=MAX_LENGTH
-    )
-    return path
+    return untrained_checkpoint(tmp_path / "model.pt", max_length=MAX_LENGTH)
 
 
 def assert_one_line_error(capsys: pytest.CaptureFixture[str], *fragments: str) -> None:

@@ -28,7 +28,6 @@ from {{ cookiecutter.module_name }}.data import (
 )
 from {{ cookiecutter.module_name }}.inference import Predictor
 from {{ cookiecutter.module_name }}.models import TransformerClassifier
-from {{ cookiecutter.module_name }}.training import TrainConfig, train_text_classifier
 
 # Deliberately not the bundled dataset's classes, and not in alphabetical order, so a
 # predictor that hard-codes or sorts label names gives itself away.
@@ -42,8 +41,6 @@ TEXTS = [
     "why was i charged twice for one order ?",
     "the app crashes every time i log in",
 ]
-# Fast enough for a session fixture, good enough to classify the bundled test split well.
-FAST_TRAIN_CONFIG = TrainConfig(epochs=5, batch_size=32, lr=1e-2, hidden_size=32)
 
 
 @pytest.fixture
@@ -64,14 +61,6 @@ def checkpoint_path(tmp_path: Path, model: TransformerClassifier, tokenizer: Tok
 @pytest.fixture
 def predictor(checkpoint_path: Path) -> Predictor:
     return Predictor(checkpoint_path)
-
-
-@pytest.fixture(scope="session")
-def trained_checkpoint(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A checkpoint trained once per session on the bundled data with a fast config."""
-    path = tmp_path_factory.mktemp("trained") / "model.pt"
-    train_text_classifier(FAST_TRAIN_CONFIG, checkpoint_path=path, log=None)
-    return path
 
 
 def tiny_model(tokenizer: Tokenizer) -> TransformerClassifier:

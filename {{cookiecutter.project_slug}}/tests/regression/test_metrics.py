@@ -28,7 +28,6 @@ from {{ cookiecutter.module_name }}.training import (
     TrainConfig,
     accuracy,
     macro_f1,
-    train_text_classifier,
 )
 
 GOLDEN_DIR = Path(__file__).parent / "golden"
@@ -77,12 +76,10 @@ def load_or_update_baseline(path: Path, result: dict, update: bool) -> dict:
 
 
 @pytest.fixture(scope="session")
-def golden_result(tmp_path_factory: pytest.TempPathFactory) -> dict:
-    """Train with the default TrainConfig (the project's default seed) and score the golden
-    set: session-scoped, so the training run is paid once."""
-    checkpoint = tmp_path_factory.mktemp("golden") / "model.pt"
-    train_text_classifier(TrainConfig(), checkpoint_path=checkpoint, log=None)
-    return score(Predictor(checkpoint), read_golden_set())
+def golden_result(trained_predictor: Predictor) -> dict:
+    """The golden-set score of the session's model, trained with the default TrainConfig
+    (the project's default seed): shared with the integration tests, trained once."""
+    return score(trained_predictor, read_golden_set())
 
 
 @pytest.fixture(scope="session")

@@ -55,11 +55,18 @@ class Predictor:
         if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
             raise ValueError(f"batch_size must be a positive int, got {batch_size!r}")
         for index, text in enumerate(texts):
-            self._check_text(text, index)
+            if not isinstance(text, str):
+                raise TypeError(f"text {index} must be a str, got {type(text).__name__}")
+        encoded = self.encode(texts)  # every text tokenised once: (N, L) ids and mask
+        blank = (encoded["attention_mask"].sum(dim=1) == 0).nonzero().flatten().tolist()
+        if blank:
+            raise ValueError(
+                f"Input cannot be empty (text {blank[0]} has no tokens: {texts[blank[0]]!r})"
+            )
         predictions: list[Prediction] = []
         for start in range(0, len(texts), batch_size):
-            probabilities = self._probabilities(texts[start : start + batch_size])
-            predictions.extend(self._to_prediction(row) for row in probabilities)
+            chunk = {name: tensor[start : start + batch_size] for name, tensor in encoded.items()}
+            predictions.extend(self._predict_encoded(chunk))
         return predictions
 
     def encode(self, texts: Sequence[str]) -> dict[str, Tensor]:
@@ -67,25 +74,18 @@ class Predictor:
         return self.tokenizer.encode_batch(list(texts), self.max_length)
 
     @torch.inference_mode()
-    def _probabilities(self, texts: Sequence[str]) -> Tensor:
-        """Class probabilities for a batch of texts: (B, num_classes) on the CPU."""
-        batch = {name: ids.to(self.device) for name, ids in self.encode(texts).items()}
+    def _predict_encoded(self, batch: dict[str, Tensor]) -> list[Prediction]:
+        """Predictions for one batch of encoded texts (B, L)."""
+        batch = {name: tensor.to(self.device) for name, tensor in batch.items()}
         logits = self.model(**batch)  # (B, C)
-        return torch.softmax(logits.float(), dim=-1).cpu()
+        probabilities = torch.softmax(logits.float(), dim=-1).cpu().tolist()  # B lists of C
+        return [self._to_prediction(scores) for scores in probabilities]
 
-    def _to_prediction(self, probabilities: Tensor) -> Prediction:
-        """Turn one row of class probabilities (C,) into a named result."""
-        scores = probabilities.tolist()
+    def _to_prediction(self, scores: list[float]) -> Prediction:
+        """Turn one text's class probabilities into a named result."""
         best = max(range(len(scores)), key=scores.__getitem__)
         return Prediction(
             label=self.label_names[best],
             confidence=scores[best],
             probabilities=dict(zip(self.label_names, scores, strict=True)),
         )
-
-    def _check_text(self, text: object, index: int) -> None:
-        """Reject what the model cannot meaningfully score, naming the offending input."""
-        if not isinstance(text, str):
-            raise TypeError(f"text {index} must be a str, got {type(text).__name__}")
-        if not self.tokenizer.tokenize(text):
-            raise ValueError(f"Input cannot be empty (text {index} has no tokens: {text!r})")
