@@ -6,12 +6,10 @@ per session.
 """
 
 import os
-import random
 import tempfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
-import numpy as np
 import pytest
 import torch
 from hypothesis import settings
@@ -21,7 +19,7 @@ from {{ cookiecutter.module_name }}.checkpoint import save_checkpoint
 from {{ cookiecutter.module_name }}.data import LABEL_NAMES, build_tokenizer, make_example_texts
 from {{ cookiecutter.module_name }}.inference import Predictor
 from {{ cookiecutter.module_name }}.models import MLPClassifier, TransformerClassifier
-from {{ cookiecutter.module_name }}.training import TrainConfig, train_text_classifier
+from {{ cookiecutter.module_name }}.training import TrainConfig, seeded, train_text_classifier
 
 # Property tests for the whole suite: few examples, so the fast tier stays fast; no deadline,
 # as a first torch call can be slow; derandomized, so every run, seed and xdist worker tries
@@ -123,25 +121,12 @@ def device() -> torch.device:
 def fixed_seed() -> Iterator[int]:
     """Seed Python, NumPy, torch and CUDA for one test, then restore what it changed.
 
-    Unlike a global seed in conftest, the generators' previous states and cuDNN's
+    Unlike a global seed set in conftest, the generators' previous states and cuDNN's
     flags come back afterwards, so the test cannot change what runs after it.
     """
     seed = 42
-    python_state, numpy_state = random.getstate(), np.random.get_state()  # noqa: NPY002
-    torch_state = torch.random.get_rng_state()
-    cuda_states = torch.cuda.get_rng_state_all() if torch.cuda.is_available() else None
-    flags = torch.backends.cudnn.deterministic, torch.backends.cudnn.benchmark
-    random.seed(seed)
-    np.random.seed(seed)  # noqa: NPY002 (the legacy global generator is what gets restored)
-    torch.manual_seed(seed)  # also seeds every CUDA device
-    torch.backends.cudnn.deterministic, torch.backends.cudnn.benchmark = True, False
-    yield seed
-    random.setstate(python_state)
-    np.random.set_state(numpy_state)  # noqa: NPY002
-    torch.random.set_rng_state(torch_state)
-    if cuda_states is not None:
-        torch.cuda.set_rng_state_all(cuda_states)
-    torch.backends.cudnn.deterministic, torch.backends.cudnn.benchmark = flags
+    with seeded(seed):
+        yield seed
 
 
 @pytest.fixture

@@ -12,7 +12,7 @@ from .loop import (
 )
 from .losses import ContrastiveLoss, FocalLoss
 from .metrics import accuracy, macro_f1
-from .seeding import restore_rng_states, rng_states, seed_everything
+from .seeding import restore_rng_states, rng_states, seed_everything, seeded
 
 __all__ = [
     "ContrastiveLoss",
@@ -26,6 +26,7 @@ __all__ = [
     "restore_rng_states",
     "rng_states",
     "seed_everything",
+    "seeded",
     "train_one_epoch",
     "train_step",
     "train_text_classifier",

@@ -1,10 +1,12 @@
-"""One call to seed every random number generator, and a way to save and restore them all.
+"""One call to seed every random number generator, and ways to save and restore them all.
 
 ``seed_everything`` is also pytest-randomly's ``random_seeder`` entry point (see
 pyproject.toml), so every test starts from a torch state derived from the run's seed.
 """
 
 import random
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import numpy as np
@@ -45,3 +47,21 @@ def restore_rng_states(states: dict[str, Any]) -> None:
     torch.set_rng_state(states["torch"])
     if states["cuda"] and torch.cuda.is_available():
         torch.cuda.set_rng_state_all(states["cuda"])
+
+
+@contextmanager
+def seeded(seed: int) -> Iterator[None]:
+    """Run a block with every generator seeded and cuDNN deterministic, then restore them.
+
+    Code after the block draws exactly what it would have drawn without it, so a seeded
+    evaluation (or test) cannot change the randomness of whatever runs next.
+    """
+    states = rng_states()
+    cudnn_flags = torch.backends.cudnn.deterministic, torch.backends.cudnn.benchmark
+    seed_everything(seed)
+    torch.backends.cudnn.deterministic, torch.backends.cudnn.benchmark = True, False
+    try:
+        yield
+    finally:
+        restore_rng_states(states)
+        torch.backends.cudnn.deterministic, torch.backends.cudnn.benchmark = cudnn_flags
