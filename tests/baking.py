@@ -7,6 +7,11 @@ from pathlib import Path
 import pytest
 from cookiecutter.main import cookiecutter
 
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # the template's own tests run on Python 3.10 too
+    import tomli as tomllib
+
 TEMPLATE = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent  # ruff, zizmor, check-jsonschema and cruft live beside python
 
@@ -19,9 +24,16 @@ def bake_into(output_dir: Path, **answers: str) -> Path:
     return Path(project)
 
 
-def run(*command: object, cwd: Path | None = None, check: bool = True) -> subprocess.CompletedProcess:
+def run(
+    *command: object, cwd: Path | None = None, check: bool = True
+) -> subprocess.CompletedProcess:
     """Run a command, capturing its output, and fail with that output when it fails."""
     result = subprocess.run([str(c) for c in command], cwd=cwd, capture_output=True, text=True)
     if check and result.returncode != 0:
         pytest.fail(f"{command} exited {result.returncode}\n{result.stdout}\n{result.stderr}")
     return result
+
+
+def read_pyproject(project: Path) -> dict:
+    """The baked project's pyproject.toml, parsed (which also proves it is valid TOML)."""
+    return tomllib.loads((project / "pyproject.toml").read_text())

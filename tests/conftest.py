@@ -6,6 +6,7 @@ built once per session (once per xdist worker) and shared.
 """
 
 import os
+import subprocess
 import sys
 import venv
 from collections.abc import Callable
@@ -55,8 +56,38 @@ def project_python(tmp_path_factory: pytest.TempPathFactory, default_project: Pa
     ).strip()
     parent_site = next(p for p in sys.path if p.endswith("site-packages"))
     (Path(site) / "parent-env.pth").write_text(parent_site + "\n")
-    run(sys.executable, "-m", "pip", "--python", python, "install", "--quiet", "--no-deps",
-        "--no-build-isolation", default_project)
+    run(
+        sys.executable,
+        "-m",
+        "pip",
+        "--python",
+        python,
+        "install",
+        "--quiet",
+        "--no-deps",
+        "--no-build-isolation",
+        default_project,
+    )
     return python
 
 
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    """Report the seeded-bug catalogue (test_seeded_bugs.py): each bug, whether the generated
+    suite caught it and by which tests, then "N/N caught". Reads the reports' user_properties,
+    which the xdist controller receives from every worker."""
+    results = sorted(
+        value
+        for reports in terminalreporter.stats.values()
+        for report in reports
+        if getattr(report, "when", None) == "call"
+        for name, value in getattr(report, "user_properties", ())
+        if name == "seeded_bug"
+    )
+    if not results:
+        return
+    terminalreporter.section("seeded bugs")
+    for category, bug, caught_by in results:
+        verdict = "caught" if caught_by else "MISSED"
+        terminalreporter.line(f"{verdict} {category}/{bug}: {', '.join(caught_by) or '-'}")
+    caught = sum(bool(caught_by) for *_, caught_by in results)
+    terminalreporter.line(f"{caught}/{len(results)} caught", bold=True)

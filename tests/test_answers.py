@@ -3,11 +3,10 @@ reach the files verbatim."""
 
 import json
 import sys
-import tomllib
 from pathlib import Path
 
 import pytest
-from baking import TEMPLATE, run
+from baking import TEMPLATE, read_pyproject, run
 
 BAD_ANSWERS = [
     ({"module_name": "9lives"}, "module_name '9lives' is not an ASCII Python identifier"),
@@ -17,14 +16,23 @@ BAD_ANSWERS = [
     ({"module_name": "json"}, "module_name 'json' would shadow the module of that name"),
     ({"module_name": "torch"}, "module_name 'torch' would shadow the module of that name"),
     ({"module_name": "tests"}, "module_name 'tests' would shadow the module of that name"),
-    ({"project_slug": "my project"}, "project_slug 'my project' is not a valid folder/distribution name"),
+    (
+        {"project_slug": "my project"},
+        "project_slug 'my project' is not a valid folder/distribution name",
+    ),
     ({"project_slug": "-ml-"}, "project_slug '-ml-' is not a valid folder/distribution name"),
     ({"author_email": "ada.example.com"}, "author_email 'ada.example.com' is not an email address"),
     ({"author_email": "ada@localhost"}, "author_email 'ada@localhost' is not an email address"),
     ({"coverage_threshold": "101"}, "coverage_threshold '101' is not a whole number from 0 to 100"),
     ({"coverage_threshold": "-5"}, "coverage_threshold '-5' is not a whole number from 0 to 100"),
-    ({"coverage_threshold": "ninety"}, "coverage_threshold 'ninety' is not a whole number from 0 to 100"),
-    ({"gpu_runner_labels": "gpu, my label"}, "gpu_runner_labels 'gpu, my label' is not a comma-separated list"),
+    (
+        {"coverage_threshold": "ninety"},
+        "coverage_threshold 'ninety' is not a whole number from 0 to 100",
+    ),
+    (
+        {"gpu_runner_labels": "gpu, my label"},
+        "gpu_runner_labels 'gpu, my label' is not a comma-separated list",
+    ),
     ({"project_name": "Tab\there"}, "project_name 'Tab\\there' must be one non-empty line"),
 ]
 
@@ -32,8 +40,17 @@ BAD_ANSWERS = [
 def bake_cli(output_dir: Path, answers: dict[str, str]):
     """Bake through the command line, as a user does, and capture what it prints."""
     pairs = [f"{key}={value}" for key, value in answers.items()]
-    return run(sys.executable, "-m", "cookiecutter", "--no-input", "--output-dir", output_dir,
-               TEMPLATE, *pairs, check=False)
+    return run(
+        sys.executable,
+        "-m",
+        "cookiecutter",
+        "--no-input",
+        "--output-dir",
+        output_dir,
+        TEMPLATE,
+        *pairs,
+        check=False,
+    )
 
 
 class TestBadAnswers:
@@ -48,13 +65,17 @@ class TestBadAnswers:
 
 
 class TestAnswersAsData:
-    NAME = "Tom's \"ML\": #1 \\ test"
-    AUTHOR = "O'Brien \"Bob\" #2: \\x"
-    DESCRIPTION = "Says \"hi\": it's #1 \\ ok, naïve 😀"
+    NAME = 'Tom\'s "ML": #1 \\ test'
+    AUTHOR = 'O\'Brien "Bob" #2: \\x'
+    DESCRIPTION = 'Says "hi": it\'s #1 \\ ok, naïve 😀'
 
     @pytest.fixture
     def project(self, tmp_path):
-        answers = {"project_name": self.NAME, "author_name": self.AUTHOR, "description": self.DESCRIPTION}
+        answers = {
+            "project_name": self.NAME,
+            "author_name": self.AUTHOR,
+            "description": self.DESCRIPTION,
+        }
         result = bake_cli(tmp_path, answers)
         assert result.returncode == 0, result.stderr
         return tmp_path / "tom-s-ml-1-test"
@@ -62,7 +83,7 @@ class TestAnswersAsData:
     def test_reach_pyproject_verbatim(self, project):
         """Quotes, apostrophes, backslashes, '#' and ':' reach pyproject.toml as
         written and keep it valid TOML: catches answers pasted into TOML unescaped."""
-        pyproject = tomllib.loads((project / "pyproject.toml").read_text())["project"]
+        pyproject = read_pyproject(project)["project"]
         assert pyproject["description"] == self.DESCRIPTION
         assert pyproject["authors"][0]["name"] == self.AUTHOR
 

@@ -2,11 +2,10 @@
 valid and lint-clean."""
 
 import re
-import tomllib
 from pathlib import Path
 
 import pytest
-from baking import BIN, run
+from baking import BIN, read_pyproject, run
 
 CHOICES = {
     "python_version": ["3.10", "3.11", "3.12", "3.13"],
@@ -71,21 +70,24 @@ class TestRendering:
         assert project.name == "spam-filter"
         assert (project / "src" / "spam_filter" / "__init__.py").is_file()
         assert "# Spam Filter" in (project / "README.md").read_text()
-        pyproject = (project / "pyproject.toml").read_text()
-        assert "Spam Filter" in pyproject
-        assert tomllib.loads(pyproject)["project"]["authors"][0]["name"] == "Ada Lovelace"
+        assert "Spam Filter" in (project / "pyproject.toml").read_text()
+        assert read_pyproject(project)["project"]["authors"][0]["name"] == "Ada Lovelace"
 
     @pytest.mark.parametrize("version", CHOICES["python_version"])
     def test_python_version_sets_requires_python_and_ci_matrix(self, bake, version):
         """The minimum Python sets requires-python, ruff's target and the CI matrix
         (that version up to 3.13): catches string comparison of versions ("3.10" < "3.9")."""
         project = bake(python_version=version)
-        pyproject = tomllib.loads((project / "pyproject.toml").read_text())
+        pyproject = read_pyproject(project)
         assert pyproject["project"]["requires-python"] == f">={version}"
         assert pyproject["tool"]["ruff"]["target-version"] == "py" + version.replace(".", "")
         tests_yml = (project / ".github" / "workflows" / "tests.yml").read_text()
         matrix = re.search(r"python-version: \[(.*)\]", tests_yml).group(1)
-        wanted = [v for v in CHOICES["python_version"] if tuple(map(int, v.split("."))) >= tuple(map(int, version.split(".")))]
+        wanted = [
+            v
+            for v in CHOICES["python_version"]
+            if tuple(map(int, v.split("."))) >= tuple(map(int, version.split(".")))
+        ]
         assert [v.strip().strip("\"'") for v in matrix.split(",")] == wanted
 
     @pytest.mark.parametrize("license_id", ["MIT", "Apache-2.0", "BSD-3-Clause"])
@@ -96,7 +98,7 @@ class TestRendering:
         assert LICENSE_TITLES[license_id] in text
         if license_id != "Apache-2.0":  # Apache's text carries no copyright line
             assert "Ada Lovelace" in text
-        assert tomllib.loads((project / "pyproject.toml").read_text())["project"]["license"] == license_id
+        assert read_pyproject(project)["project"]["license"] == license_id
 
 
 class TestValidity:
@@ -104,8 +106,18 @@ class TestValidity:
     def test_workflows_match_github_schema(self, bake, gpu):
         """Every workflow and dependabot.yml validate against GitHub's schemas."""
         project = bake(include_gpu_workflow=gpu)
-        run(BIN / "check-jsonschema", "--builtin-schema", "vendor.github-workflows", *workflows(project))
-        run(BIN / "check-jsonschema", "--builtin-schema", "vendor.dependabot", project / ".github" / "dependabot.yml")
+        run(
+            BIN / "check-jsonschema",
+            "--builtin-schema",
+            "vendor.github-workflows",
+            *workflows(project),
+        )
+        run(
+            BIN / "check-jsonschema",
+            "--builtin-schema",
+            "vendor.dependabot",
+            project / ".github" / "dependabot.yml",
+        )
 
     def test_workflows_pass_zizmor(self, default_project):
         """No medium or high zizmor finding (unpinned actions, template injection,
@@ -133,8 +145,50 @@ LICENSE_TITLES = {
 }
 
 EXPECTED_FILES = {
+    ".github/dependabot.yml",
+    ".github/workflows/nightly.yml",
+    ".github/workflows/tests.yml",
     ".gitignore",
+    ".pre-commit-config.yaml",
+    ".test_durations",
+    "LICENSE",
+    "Makefile",
     "README.md",
     "pyproject.toml",
     "src/ml_project/__init__.py",
+    "src/ml_project/__main__.py",
+    "src/ml_project/checkpoint.py",
+    "src/ml_project/cli.py",
+    "src/ml_project/data/__init__.py",
+    "src/ml_project/data/augmentation.py",
+    "src/ml_project/data/dataset.py",
+    "src/ml_project/data/example.py",
+    "src/ml_project/data/normalization.py",
+    "src/ml_project/data/tokenizer.py",
+    "src/ml_project/inference/__init__.py",
+    "src/ml_project/inference/predictor.py",
+    "src/ml_project/models/__init__.py",
+    "src/ml_project/models/config.py",
+    "src/ml_project/models/mlp.py",
+    "src/ml_project/models/transformer.py",
+    "src/ml_project/training/__init__.py",
+    "src/ml_project/training/distributed.py",
+    "src/ml_project/training/loop.py",
+    "src/ml_project/training/losses.py",
+    "src/ml_project/training/metrics.py",
+    "src/ml_project/training/seeding.py",
+    "tests/benchmarks/test_speed.py",
+    "tests/conftest.py",
+    "tests/integration/test_cli.py",
+    "tests/integration/test_distributed.py",
+    "tests/integration/test_inference.py",
+    "tests/integration/test_training.py",
+    "tests/regression/golden/baseline.json",
+    "tests/regression/golden/golden_set.jsonl",
+    "tests/regression/test_metrics.py",
+    "tests/unit/test_data.py",
+    "tests/unit/test_losses.py",
+    "tests/unit/test_models.py",
+    "tests/unit/test_seeding.py",
+    "tests/unit/test_tokenizer.py",
 }

@@ -3,11 +3,10 @@ matter, its tiers select what the README says, and it is order independent."""
 
 import re
 import shutil
-import tomllib
 from pathlib import Path
 
 import pytest
-from baking import BIN, TEMPLATE, run
+from baking import BIN, TEMPLATE, read_pyproject, run
 
 
 @pytest.fixture
@@ -45,21 +44,31 @@ class TestFastSuite:
     def test_coverage_meets_the_threshold(self, fast_run):
         """Coverage of the package is at least the answer's threshold (90)."""
         total = re.search(r"^TOTAL.*?(\d+(?:\.\d+)?)%$", fast_run.stdout, re.MULTILINE)
-        assert total and float(total.group(1)) >= 90, fast_run.stdout[-2000:]
+        assert total, fast_run.stdout[-2000:]
+        assert float(total.group(1)) >= 90
 
     @pytest.mark.parametrize("seed", [1, 2, 3])
     def test_passes_in_any_order(self, project, project_python, seed):
         """The suite passes under other pytest-randomly orders and seeds: catches
         tests that depend on each other or on leaked global state."""
-        result = run(project_python, "-m", "pytest", "-q", "-p", "randomly",
-                     f"--randomly-seed={seed}", cwd=project, check=False)
+        result = run(
+            project_python,
+            "-m",
+            "pytest",
+            "-q",
+            "-p",
+            "randomly",
+            f"--randomly-seed={seed}",
+            cwd=project,
+            check=False,
+        )
         assert result.returncode == 0, result.stdout[-3000:]
 
 
 class TestTiers:
     @pytest.fixture(scope="class")
     def config(self, default_project) -> dict:
-        return tomllib.loads((default_project / "pyproject.toml").read_text())["tool"]["pytest"]["ini_options"]
+        return read_pyproject(default_project)["tool"]["pytest"]["ini_options"]
 
     def test_markers_are_registered_and_strict(self, config):
         """slow, gpu and benchmark are registered and --strict-markers is on, so a
@@ -69,8 +78,18 @@ class TestTiers:
 
     def test_slow_tier_passes(self, project, project_python):
         """`pytest -m slow` (training runs, CLI end to end, distributed) passes on CPU."""
-        result = run(project_python, "-m", "pytest", "-m", "slow", "-q", "-p", "no:randomly",
-                     cwd=project, check=False)
+        result = run(
+            project_python,
+            "-m",
+            "pytest",
+            "-m",
+            "slow",
+            "-q",
+            "-p",
+            "no:randomly",
+            cwd=project,
+            check=False,
+        )
         assert result.returncode == 0, result.stdout[-3000:]
         assert passed(result) > 0
 
@@ -82,24 +101,42 @@ class TestTiers:
 
     def test_require_gpu_turns_the_skip_into_a_failure(self, project, project_python):
         """`--require-gpu` without CUDA fails: a nightly GPU job that lost its GPU goes red."""
-        result = run(project_python, "-m", "pytest", "-m", "gpu", "--require-gpu", cwd=project,
-                     check=False)
+        result = run(
+            project_python, "-m", "pytest", "-m", "gpu", "--require-gpu", cwd=project, check=False
+        )
         assert result.returncode == 1
         assert "--require-gpu was given but CUDA is not available" in result.stdout
 
     def test_require_gpu_fails_when_no_gpu_test_ran(self, project, project_python):
         """`--require-gpu` with a selection that holds no gpu test fails even though
         every selected test passed."""
-        result = run(project_python, "-m", "pytest", "tests/unit/test_losses.py",
-                     "--require-gpu", cwd=project, check=False)
+        result = run(
+            project_python,
+            "-m",
+            "pytest",
+            "tests/unit/test_losses.py",
+            "--require-gpu",
+            cwd=project,
+            check=False,
+        )
         assert result.returncode == 1
         assert "--require-gpu: no gpu test ran" in result.stdout
 
     def test_benchmarks_pass(self, project, project_python):
         """The benchmark tier runs (and asserts predict_batch is >= 10x faster than
         one predict per text)."""
-        result = run(project_python, "-m", "pytest", "-m", "benchmark", "-p", "no:randomly",
-                     "--benchmark-disable-gc", cwd=project, check=False)
+        result = run(
+            project_python,
+            "-m",
+            "pytest",
+            "-m",
+            "benchmark",
+            "-p",
+            "no:randomly",
+            "--benchmark-disable-gc",
+            cwd=project,
+            check=False,
+        )
         assert result.returncode == 0, result.stdout[-3000:]
         assert passed(result) >= 3
 
@@ -108,15 +145,27 @@ class TestInstalledProject:
     def test_registers_torch_reseeding_for_pytest_randomly(self, project_python):
         """The installed package registers its seeder with pytest-randomly, so torch is
         reseeded per test and `--randomly-seed=N` reproduces a failure."""
-        code = ("from importlib.metadata import entry_points; "
-                "print([e.value for e in entry_points(group='pytest_randomly.random_seeder')])")
-        assert "ml_project.training.seeding:seed_everything" in run(project_python, "-c", code).stdout
+        code = (
+            "from importlib.metadata import entry_points; "
+            "print([e.value for e in entry_points(group='pytest_randomly.random_seeder')])"
+        )
+        assert (
+            "ml_project.training.seeding:seed_everything" in run(project_python, "-c", code).stdout
+        )
 
     def test_main_job_trains_and_predicts(self, project, project_python):
         """The README's main job works: train the example model, then predict as JSON."""
         run(project_python, "-m", "ml_project", "train", "--out", "model.pt", cwd=project)
-        result = run(project_python, "-m", "ml_project", "predict", "--model", "model.pt",
-                     "the striker scored a late goal", cwd=project)
+        result = run(
+            project_python,
+            "-m",
+            "ml_project",
+            "predict",
+            "--model",
+            "model.pt",
+            "the striker scored a late goal",
+            cwd=project,
+        )
         assert '"label": "sports"' in result.stdout
 
 
