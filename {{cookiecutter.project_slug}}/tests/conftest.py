@@ -19,7 +19,12 @@ from {{ cookiecutter.module_name }}.checkpoint import save_checkpoint
 from {{ cookiecutter.module_name }}.data import LABEL_NAMES, build_tokenizer, make_example_texts
 from {{ cookiecutter.module_name }}.inference import Predictor
 from {{ cookiecutter.module_name }}.models import MLPClassifier, TransformerClassifier
-from {{ cookiecutter.module_name }}.training import TrainConfig, seeded, train_text_classifier
+from {{ cookiecutter.module_name }}.training import (
+    TrainConfig,
+    seed_everything,
+    seeded,
+    train_text_classifier,
+)
 
 # Property tests for the whole suite: few examples, so the fast tier stays fast; no deadline,
 # as a first torch call can be slow; derandomized, so every run, seed and xdist worker tries
@@ -63,7 +68,7 @@ class RequireGpu:
         self.gpu_tests_run = 0
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
-        if report.when == "call" and "gpu" in report.keywords:
+        if report.when == "call" and "gpu" in report.keywords and not report.skipped:
             self.gpu_tests_run += 1
 
     def pytest_sessionfinish(self, session: pytest.Session) -> None:
@@ -82,6 +87,15 @@ def pytest_configure(config: pytest.Config) -> None:
     torch.optim.SGD([torch.zeros(1, requires_grad=True)], lr=0.1)
     if config.getoption("--require-gpu") and not os.environ.get("PYTEST_XDIST_WORKER"):
         config.pluginmanager.register(RequireGpu(), "require-gpu")
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_pyfunc_call(pyfuncitem: pytest.Function) -> None:
+    # pytest-randomly reseeds every generator (torch too, through this package's entry
+    # point) as each test's call phase starts, which silently undoes the seed that the
+    # fixed_seed fixture set during setup. Seed again, right before the test body runs.
+    if "fixed_seed" in pyfuncitem.fixturenames:
+        seed_everything(pyfuncitem.funcargs["fixed_seed"])
 
 
 def pytest_runtest_setup(item: pytest.Item) -> None:
