@@ -1,6 +1,7 @@
 """Command-line interface: train, evaluate and query the example text classifier.
 
-    python -m <module> train --out model.pt [--epochs N] [--seed S]
+    python -m <module> train --out model.pt [--epochs N] [--seed S] [--device D]
+    torchrun --standalone --nproc_per_node=N -m <module> train --out model.pt   # N processes
     python -m <module> evaluate --model model.pt
     python -m <module> predict --model model.pt "some text" ["more text" ...]
 
@@ -22,6 +23,7 @@ import torch
 from .data import LABEL_NAMES, load_example_splits
 from .inference import Predictor
 from .training import TrainConfig, accuracy, macro_f1, train_text_classifier
+from .training.distributed import BACKENDS, is_main_process, process_group
 
 EXIT_FAILURE = 1  # the command ran but could not finish (e.g. a corrupt checkpoint)
 EXIT_USAGE = 2  # the command line itself is wrong (argparse's convention)
@@ -40,6 +42,17 @@ def _positive_int(value: str) -> int:
     if not value.isdecimal() or int(value) < 1:
         raise argparse.ArgumentTypeError(f"must be a positive integer, got {value!r}")
     return int(value)
+
+
+def _device(value: str) -> str:
+    """A torch device this machine has, checked before training starts."""
+    try:
+        device = torch.device(value)
+    except RuntimeError as error:
+        raise argparse.ArgumentTypeError(f"not a torch device: {value!r}") from error
+    if device.type == "cuda" and not torch.cuda.is_available():
+        raise argparse.ArgumentTypeError(f"{value}: torch sees no CUDA device here")
+    return value
 
 
 def _output_path(value: str) -> Path:
@@ -63,6 +76,12 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--out", type=_output_path, required=True, help="checkpoint file to write")
     train.add_argument("--epochs", type=_positive_int, help="default: TrainConfig.epochs")
     train.add_argument("--seed", type=int, help="default: TrainConfig.seed")
+    train.add_argument("--device", type=_device, help="e.g. cuda; default: TrainConfig.device")
+    train.add_argument(
+        "--backend",
+        choices=BACKENDS,
+        help="under torchrun: how processes talk; default: nccl for cuda, gloo for cpu",
+    )
     train.set_defaults(run=_train)
 
     evaluate = commands.add_parser("evaluate", help="print test-split metrics of a checkpoint")
@@ -92,12 +111,14 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _train(args: argparse.Namespace) -> None:
-    overrides = {name: getattr(args, name) for name in ("epochs", "seed")}
+    overrides = {name: getattr(args, name) for name in ("epochs", "seed", "device")}
     config = dataclasses.replace(
         TrainConfig(), **{name: value for name, value in overrides.items() if value is not None}
     )
-    train_text_classifier(config, checkpoint_path=args.out, log=print)
-    print(f"saved checkpoint to {args.out}")
+    with process_group(args.backend, config.device):  # a no-op outside torchrun
+        train_text_classifier(config, checkpoint_path=args.out, log=print)
+        if is_main_process():
+            print(f"saved checkpoint to {args.out}")
 
 
 def _evaluate(args: argparse.Namespace) -> None:

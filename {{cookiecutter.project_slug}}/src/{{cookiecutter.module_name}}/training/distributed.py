@@ -33,9 +33,7 @@ def launched_by_torchrun() -> bool:
 
 
 @contextmanager
-def process_group(
-    backend: str | None = None, device: str | torch.device = "cpu"
-) -> Iterator[None]:
+def process_group(backend: str | None = None, device: str | torch.device = "cpu") -> Iterator[None]:
     """Join the process group described by torchrun's environment variables for the
     duration of the block, and leave it on the way out, on success and on error alike.
 
@@ -56,7 +54,7 @@ def process_group(
     missing = [name for name in TORCHRUN_VARIABLES if name not in os.environ]
     if missing:
         raise ValueError(
-            f"WORLD_SIZE is set but {', '.join(missing)} is not; launch with torchrun, "
+            f"WORLD_SIZE is set but not {', '.join(missing)}; launch with torchrun, "
             "which sets all of them"
         )
     if backend == "nccl":
