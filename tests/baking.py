@@ -1,5 +1,6 @@
 """Baking the template and running commands in what it bakes."""
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -27,8 +28,16 @@ def bake_into(output_dir: Path, **answers: str) -> Path:
 def run(
     *command: object, cwd: Path | None = None, check: bool = True
 ) -> subprocess.CompletedProcess:
-    """Run a command, capturing its output, and fail with that output when it fails."""
-    result = subprocess.run([str(c) for c in command], cwd=cwd, capture_output=True, text=True)
+    """Run a command, capturing its output, and fail with that output when it fails.
+
+    The command gets this environment minus pytest's and its plugins' variables: an
+    xdist worker's PYTEST_XDIST_WORKER would make a baked project's own pytest believe
+    it is a worker too.
+    """
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTEST_", "COV_CORE_"))}
+    result = subprocess.run(
+        [str(c) for c in command], cwd=cwd, env=env, capture_output=True, text=True
+    )
     if check and result.returncode != 0:
         pytest.fail(f"{command} exited {result.returncode}\n{result.stdout}\n{result.stderr}")
     return result

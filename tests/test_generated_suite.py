@@ -1,6 +1,7 @@
 """The generated project's own suite: it passes, it is big and fast enough to
 matter, its tiers select what the README says, and it is order independent."""
 
+import json
 import re
 import shutil
 from pathlib import Path
@@ -65,16 +66,18 @@ class TestFastSuite:
         assert result.returncode == 0, result.stdout[-3000:]
 
 
-class TestTiers:
-    @pytest.fixture(scope="class")
-    def config(self, default_project) -> dict:
-        return read_pyproject(default_project)["tool"]["pytest"]["ini_options"]
+@pytest.fixture(scope="module")
+def pytest_config(default_project) -> dict:
+    """The baked project's [tool.pytest.ini_options]."""
+    return read_pyproject(default_project)["tool"]["pytest"]["ini_options"]
 
-    def test_markers_are_registered_and_strict(self, config):
+
+class TestTiers:
+    def test_markers_are_registered_and_strict(self, pytest_config):
         """slow, gpu and benchmark are registered and --strict-markers is on, so a
         typo in a marker name is an error instead of a silently unselected test."""
-        assert {m.split(":")[0] for m in config["markers"]} == {"slow", "gpu", "benchmark"}
-        assert "--strict-markers" in config["addopts"]
+        assert {m.split(":")[0] for m in pytest_config["markers"]} == {"slow", "gpu", "benchmark"}
+        assert "--strict-markers" in pytest_config["addopts"]
 
     def test_slow_tier_passes(self, project, project_python):
         """`pytest -m slow` (training runs, CLI end to end, distributed) passes on CPU."""
@@ -92,6 +95,16 @@ class TestTiers:
         )
         assert result.returncode == 0, result.stdout[-3000:]
         assert passed(result) > 0
+
+    def test_durations_file_covers_the_slow_tests(self, project, project_python):
+        """Every slow test has a recorded time in .test_durations, so pytest-split balances
+        the nightly shards: catches a slow test added without `make update-durations`."""
+        result = run(project_python, "-m", "pytest", "-m", "slow", "--collect-only", "-q",
+                     "-p", "no:randomly", cwd=project)  # fmt: skip
+        slow_tests = {line for line in result.stdout.splitlines() if "::" in line}
+        durations = json.loads((project / ".test_durations").read_text())
+        assert slow_tests
+        assert slow_tests <= set(durations)
 
     def test_gpu_tests_skip_with_a_reason_without_cuda(self, project, project_python):
         """Without CUDA, gpu tests are skipped and say why."""
