@@ -16,7 +16,12 @@ from torch.optim.lr_scheduler import LambdaLR
 from torch.utils.data import DataLoader
 
 from {{ cookiecutter.module_name }}.checkpoint import load_checkpoint, save_checkpoint
-from {{ cookiecutter.module_name }}.data import LABEL_NAMES, build_tokenizer, load_example_splits
+from {{ cookiecutter.module_name }}.data import (
+    LABEL_NAMES,
+    TextDataset,
+    build_tokenizer,
+    load_example_splits,
+)
 from {{ cookiecutter.module_name }}.models import MLPClassifier, TransformerClassifier
 from {{ cookiecutter.module_name }}.training import (
     FocalLoss,
@@ -533,6 +538,24 @@ class TestTrainTextClassifier:
         _, tokenizer, _ = train_text_classifier(replace(TINY_TEXT_CONFIG, epochs=1), log=None)
         expected = build_tokenizer(load_example_splits()["train"].texts)
         assert tokenizer.vocab == expected.vocab
+
+    def test_validation_metrics_are_those_of_the_untouched_validation_split(self):
+        """The last epoch's validation loss and accuracy equal evaluate() of the returned
+        model on the validation split as it is (loss within 1e-6).
+
+        Catches training augmentation applied to the validation set (noisy, pessimistic
+        metrics that mislead early stopping and model selection) and metrics measured
+        before the last update.
+        """
+        config = replace(TINY_TEXT_CONFIG, epochs=1)
+        model, tokenizer, history = train_text_classifier(config, log=None)
+        validation = load_example_splits()["validation"]
+        dataset = TextDataset(
+            validation.texts, validation.labels, config.max_length, tokenizer=tokenizer
+        )
+        metrics = evaluate(model, DataLoader(dataset, batch_size=256), nn.CrossEntropyLoss())
+        assert history[-1]["val_loss"] == pytest.approx(metrics["loss"], abs=1e-6)
+        assert history[-1]["val_accuracy"] == metrics["accuracy"]
 
     def test_checkpoint_serves_the_trained_model(self, tmp_path):
         """The checkpoint written after the last epoch rebuilds a model with the returned

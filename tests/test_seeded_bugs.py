@@ -1,0 +1,539 @@
+"""The generated suite catches real ML bugs: a catalogue of seeded bugs.
+
+Each `SeededBug` is one small edit to the source of a freshly baked project, modelled on
+a silent failure that ML teams really ship: the code still runs, trains and serves, only
+worse. The test applies the edit to a copy of the default project, runs the generated
+tests that guard that code, and requires at least one of them to fail. The terminal
+summary (see conftest.py) lists which tests caught each bug and ends with "N/N caught".
+
+A bug the suite misses is a finding: strengthen the generated tests, never the bug.
+"""
+
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+PACKAGE = "src/ml_project"  # the default answers' module
+
+# The generated test files that guard each part of the package.
+LOSSES = "tests/unit/test_losses.py"
+MODELS = "tests/unit/test_models.py"
+DATA = "tests/unit/test_data.py"
+TOKENIZER = "tests/unit/test_tokenizer.py"
+TRAINING = "tests/integration/test_training.py"
+INFERENCE = "tests/integration/test_inference.py"
+
+
+@dataclass(frozen=True)
+class SeededBug:
+    """Replace `old` by `new` in `path` (relative to the package); `tests` must catch it.
+
+    `old` must occur exactly once, so a change to the generated code under a bug fails
+    loudly instead of seeding nothing. `also` holds further (old, new) edits of the same
+    file, for a bug that moves a line.
+    """
+
+    name: str
+    category: str
+    path: str
+    old: str
+    new: str
+    tests: tuple[str, ...]
+    also: tuple[tuple[str, str], ...] = ()
+
+    def apply_to(self, project: Path) -> None:
+        source = project / PACKAGE / self.path
+        text = source.read_text()
+        for old, new in ((self.old, self.new), *self.also):
+            count = text.count(old)
+            assert count == 1, f"{self.name}: {old!r} occurs {count} times in {self.path}"
+            text = text.replace(old, new)
+        source.write_text(text)
+
+
+CATALOGUE = [
+    # --- loss -------------------------------------------------------------------------
+    # log(p) instead of -log(p): the optimiser maximises the loss it reports going down.
+    SeededBug(
+        "focal_sign_error",
+        "loss",
+        "training/losses.py",
+        old="loss = -one_minus_p.pow(self.gamma) * log_p",
+        new="loss = one_minus_p.pow(self.gamma) * log_p",
+        tests=(LOSSES,),
+    ),
+    # A sum where the mean is promised: the effective learning rate grows with the batch.
+    SeededBug(
+        "focal_sum_for_mean",
+        "loss",
+        "training/losses.py",
+        old="return loss.sum() / weight.sum()",
+        new="return loss.sum()",
+        tests=(LOSSES,),
+    ),
+    # gamma * (1 - p) instead of (1 - p) ** gamma: easy examples are not down-weighted.
+    SeededBug(
+        "focal_gamma_multiplied",
+        "loss",
+        "training/losses.py",
+        old="one_minus_p.pow(self.gamma)",
+        new="(self.gamma * one_minus_p)",
+        tests=(LOSSES,),
+    ),
+    # The alpha-weighted mean divided by the example count: at gamma=0 it is no longer
+    # cross-entropy with class weights, so switching losses silently changes the scale.
+    SeededBug(
+        "focal_not_cross_entropy_at_gamma_zero",
+        "loss",
+        "training/losses.py",
+        old="return loss.sum() / weight.sum()",
+        new="return loss.sum() / kept.sum()",
+        tests=(LOSSES,),
+    ),
+    # Targets marked ignore_index (padding, unlabelled rows) still count in the loss.
+    SeededBug(
+        "focal_counts_ignored_targets",
+        "loss",
+        "training/losses.py",
+        old="weight = kept.to(loss.dtype)",
+        new="weight = torch.ones_like(loss)",
+        tests=(LOSSES,),
+    ),
+    # Softmax before the loss's own log-softmax: probabilities used as logits, the loss
+    # can never approach zero and learning stalls.
+    SeededBug(
+        "softmax_before_cross_entropy",
+        "loss",
+        "training/losses.py",
+        old="F.log_softmax(logits, dim=-1)",
+        new="F.log_softmax(logits.softmax(dim=-1), dim=-1)",
+        tests=(LOSSES,),
+    ),
+    # log(softmax(x)) instead of log_softmax: p underflows to 0 on a confident mistake,
+    # the loss is inf and its gradient NaN.
+    SeededBug(
+        "unstable_log_of_softmax",
+        "loss",
+        "training/losses.py",
+        old="F.log_softmax(logits, dim=-1)",
+        new="torch.log(F.softmax(logits, dim=-1))",
+        tests=(LOSSES,),
+    ),
+    # (1 - p) ** gamma unclamped: for gamma < 1 its derivative is infinite at p = 1, so a
+    # confident correct prediction produces NaN gradients.
+    SeededBug(
+        "focal_nan_gradient_when_certain",
+        "loss",
+        "training/losses.py",
+        old=".clamp(min=torch.finfo(log_p.dtype).eps)",
+        new="",
+        tests=(LOSSES,),
+    ),
+    # Similar and dissimilar pairs swapped: embeddings of the same class are pushed apart.
+    SeededBug(
+        "contrastive_positives_negatives_swapped",
+        "loss",
+        "training/losses.py",
+        old="same * squared_distance + (1 - same) * F.relu",
+        new="(1 - same) * squared_distance + same * F.relu",
+        tests=(LOSSES,),
+    ),
+    # sqrt(d^2) without eps: two identical embeddings give a NaN gradient.
+    SeededBug(
+        "contrastive_sqrt_without_eps",
+        "loss",
+        "training/losses.py",
+        old="torch.sqrt(squared_distance + self.eps)",
+        new="torch.sqrt(squared_distance)",
+        tests=(LOSSES,),
+    ),
+    # --- training ---------------------------------------------------------------------
+    # No zero_grad: every step applies the sum of all gradients so far.
+    SeededBug(
+        "missing_zero_grad",
+        "training",
+        "training/loop.py",
+        old="    optimizer.zero_grad(set_to_none=True)  # gradients accumulate otherwise\n",
+        new="",
+        tests=(TRAINING,),
+    ),
+    # step() before backward(): the update uses whatever gradients are there, here none
+    # (zero_grad just cleared them), so the weights never move.
+    SeededBug(
+        "optimizer_step_before_backward",
+        "training",
+        "training/loop.py",
+        old="    loss.backward()\n"
+        "    if grad_clip is not None:\n"
+        "        nn.utils.clip_grad_norm_(model.parameters(), grad_clip)\n"
+        "    optimizer.step()\n",
+        new="    optimizer.step()\n"
+        "    loss.backward()\n"
+        "    if grad_clip is not None:\n"
+        "        nn.utils.clip_grad_norm_(model.parameters(), grad_clip)\n",
+        tests=(TRAINING,),
+    ),
+    # optimizer.step() lost in a refactor: the loss is computed and logged, nothing learns.
+    SeededBug(
+        "optimizer_step_skipped",
+        "training",
+        "training/loop.py",
+        old="    optimizer.step()\n    return value\n",
+        new="    return value\n",
+        tests=(TRAINING,),
+    ),
+    # No model.train() at the start of an epoch: after the first evaluation the model
+    # trains in eval mode, without dropout and with frozen BatchNorm statistics.
+    SeededBug(
+        "model_left_in_eval_mode_for_training",
+        "training",
+        "training/loop.py",
+        old="model.train()  # dropout on",
+        new="pass  # dropout on",
+        tests=(TRAINING,),
+    ),
+    # evaluate() switches to eval mode and never switches back.
+    SeededBug(
+        "evaluate_does_not_restore_train_mode",
+        "training",
+        "training/loop.py",
+        old="            module.training = training",
+        new="            pass",
+        tests=(TRAINING,),
+    ),
+    # The learning-rate scheduler is created but never stepped: no warm-up, no decay.
+    SeededBug(
+        "lr_schedule_never_steps",
+        "training",
+        "training/loop.py",
+        old="            scheduler.step()",
+        new="            pass",
+        tests=(TRAINING,),
+    ),
+    # Seeding after the model is built: its initial weights come from whatever state
+    # the process happened to be in, so "seed=0" runs are not reproducible.
+    SeededBug(
+        "seed_set_after_model_is_built",
+        "training",
+        "training/loop.py",
+        old="    seed_everything(config.seed)\n",
+        new="",
+        also=(
+            (
+                "    resume_state = None\n",
+                "    seed_everything(config.seed)\n    resume_state = None\n",
+            ),
+        ),
+        tests=(TRAINING,),
+    ),
+    # --- model ------------------------------------------------------------------------
+    # A .detach() left in forward: only the head learns, the body stays at its init.
+    SeededBug(
+        "hidden_layer_detached_from_graph",
+        "model",
+        "models/mlp.py",
+        old="hidden = self.hidden(features)",
+        new="hidden = self.hidden(features).detach()",
+        tests=(MODELS,),
+    ),
+    # An embedding frozen for a fine-tuning recipe and never unfrozen.
+    SeededBug(
+        "embedding_layer_frozen",
+        "model",
+        "models/transformer.py",
+        old="nn.Embedding(vocab_size, hidden_size)",
+        new="nn.Embedding(vocab_size, hidden_size).requires_grad_(False)",
+        tests=(MODELS,),
+    ),
+    # The key mask inverted: real tokens are hidden, padding is attended to.
+    SeededBug(
+        "attention_mask_inverted",
+        "model",
+        "models/transformer.py",
+        old="padded_keys = ~key_mask[:, None, None, :]",
+        new="padded_keys = key_mask[:, None, None, :]",
+        tests=(MODELS,),
+    ),
+    # masked_fill's result thrown away (it is not in place): the mask is ignored.
+    SeededBug(
+        "attention_mask_ignored",
+        "model",
+        "models/transformer.py",
+        old="scores = scores.masked_fill(padded_keys",
+        new="scores.masked_fill(padded_keys",
+        tests=(MODELS,),
+    ),
+    # x.mean(dim=1): padded positions are averaged in, so padding changes predictions.
+    SeededBug(
+        "mean_pooling_over_padding",
+        "model",
+        "models/transformer.py",
+        old="pooled = x.sum(dim=1) / num_real",
+        new="pooled = x.mean(dim=1)",
+        tests=(MODELS,),
+    ),
+    # Attention weights normalised over the batch: sequences read each other.
+    SeededBug(
+        "attention_softmax_over_batch_dim",
+        "model",
+        "models/transformer.py",
+        old="F.softmax(scores, dim=-1)",
+        new="F.softmax(scores, dim=0)",
+        tests=(MODELS,),
+    ),
+    # Functional dropout without training=self.training: still active after eval().
+    SeededBug(
+        "dropout_active_at_inference",
+        "model",
+        "models/transformer.py",
+        old="x = self.embedding_dropout(x)",
+        new='x = F.dropout(x, self.config["dropout"])',
+        tests=(MODELS,),
+    ),
+    # BatchNorm without running statistics: eval mode still normalises with the batch's.
+    SeededBug(
+        "batchnorm_uses_batch_statistics_at_inference",
+        "model",
+        "models/mlp.py",
+        old="nn.BatchNorm1d(hidden_size)",
+        new="nn.BatchNorm1d(hidden_size, track_running_stats=False)",
+        tests=(MODELS,),
+    ),
+    # The model returns probabilities; cross-entropy applies softmax a second time.
+    SeededBug(
+        "model_returns_probabilities",
+        "model",
+        "models/transformer.py",
+        old="return self.head(pooled)",
+        new="return self.head(pooled).softmax(dim=-1)",
+        tests=(MODELS,),
+    ),
+    # --- data -------------------------------------------------------------------------
+    # Division by the raw std: a constant feature column becomes NaN.
+    SeededBug(
+        "normalization_without_epsilon",
+        "data",
+        "data/normalization.py",
+        old="self.std = torch.where(std > self.eps, std, torch.ones_like(std))",
+        new="self.std = std",
+        tests=(DATA,),
+    ),
+    # Serving recomputes the mean from the batch it normalises: a single request always
+    # centres to zero (train/serve skew), and test-set statistics leak into evaluation.
+    SeededBug(
+        "normalization_statistics_from_serving_data",
+        "data",
+        "data/normalization.py",
+        old="mean = self.mean.to(device=x.device, dtype=x.dtype)",
+        new="mean = x.mean(dim=0)",
+        tests=(DATA,),
+    ),
+    # No truncation: long texts overflow max_length.
+    SeededBug(
+        "tokenizer_does_not_truncate",
+        "data",
+        "data/tokenizer.py",
+        old="self.tokenize(text)[:max_length]",
+        new="self.tokenize(text)",
+        tests=(TOKENIZER,),
+    ),
+    # Each text served with the previous row's label (index - 1 wraps silently at 0).
+    SeededBug(
+        "label_offset_by_one",
+        "data",
+        "data/dataset.py",
+        old='            item["label"] = self.labels[index]\n        return item\n\n\n'
+        "class FeatureDataset",
+        new='            item["label"] = self.labels[index - 1]\n        return item\n\n\n'
+        "class FeatureDataset",
+        tests=(DATA,),
+    ),
+    # The training slice starts at the validation slice: validation is part of training.
+    SeededBug(
+        "train_validation_split_overlap",
+        "data",
+        "data/example.py",
+        old='"train": (num_test + num_val, num_per_class)',
+        new='"train": (num_test, num_per_class)',
+        tests=(DATA,),
+    ),
+    # The vocabulary built from training and validation texts: held-out data leaks in.
+    SeededBug(
+        "tokenizer_fitted_on_validation_data",
+        "data",
+        "training/loop.py",
+        old="tokenizer = build_tokenizer(train.texts)",
+        new="tokenizer = build_tokenizer(train.texts + validation.texts)",
+        tests=(TRAINING,),
+    ),
+    # The validation set gets the training augmentation: noisy, pessimistic metrics.
+    SeededBug(
+        "augmentation_applied_at_evaluation",
+        "data",
+        "training/loop.py",
+        old="        validation.labels,\n",
+        new="        validation.labels,\n        augment=augment,\n",
+        tests=(TRAINING,),
+    ),
+    # --- inference --------------------------------------------------------------------
+    # Serving re-implements tokenisation with str.split: no casefold, no Unicode or
+    # punctuation handling, so "Parcel" and "parcel?" become [UNK].
+    SeededBug(
+        "predictor_skips_text_normalisation",
+        "inference",
+        "inference/predictor.py",
+        old="        return self.tokenizer.encode_batch(list(texts), self.max_length)\n",
+        new="        vocab, length = self.tokenizer.vocab, self.max_length\n"
+        "        rows = [[vocab.index(w) if w in vocab else 1 for w in t.split()] for t in texts]\n"
+        "        rows = [(row + [0] * length)[:length] for row in rows]\n"
+        "        ids = torch.tensor(rows, dtype=torch.long).reshape(len(texts), length)\n"
+        '        return {"input_ids": ids, "attention_mask": (ids != 0).long()}\n',
+        tests=(INFERENCE,),
+    ),
+    # Texts sorted by length for efficient batching, results never put back in order.
+    SeededBug(
+        "batch_results_reordered",
+        "inference",
+        "inference/predictor.py",
+        old="encoded = self.encode(texts)",
+        new="encoded = self.encode(sorted(texts, key=len))",
+        tests=(INFERENCE,),
+    ),
+    # Raw logits returned as "probabilities" and "confidence".
+    SeededBug(
+        "confidence_is_not_a_probability",
+        "inference",
+        "inference/predictor.py",
+        old="torch.softmax(logits.float(), dim=-1).cpu().tolist()",
+        new="logits.float().cpu().tolist()",
+        tests=(INFERENCE,),
+    ),
+    # `not text` lets whitespace-only input through: an all-padding row gets a label.
+    SeededBug(
+        "empty_input_accepted",
+        "inference",
+        "inference/predictor.py",
+        old='(encoded["attention_mask"].sum(dim=1) == 0).nonzero().flatten().tolist()',
+        new="[index for index, text in enumerate(texts) if not text]",
+        tests=(INFERENCE,),
+    ),
+    # strict=False: a missing tensor keeps its random initialisation, without a word.
+    SeededBug(
+        "checkpoint_missing_weights_ignored",
+        "inference",
+        "checkpoint.py",
+        old='model.load_state_dict(payload["model_state"], strict=True)',
+        new='model.load_state_dict(payload["model_state"], strict=False)',
+        tests=(INFERENCE,),
+    ),
+    # Class index mapped to the previous label name (best - 1 wraps silently at 0).
+    SeededBug(
+        "label_name_off_by_one",
+        "inference",
+        "inference/predictor.py",
+        old="label=self.label_names[best]",
+        new="label=self.label_names[best - 1]",
+        tests=(INFERENCE,),
+    ),
+]
+
+# -p no:randomly: a fixed order, so a run is reproducible; no:cacheprovider: the copies are
+# thrown away; --assert=plain: see pytest_forkserver.py; -rf: list every failed test.
+PYTEST_ARGS = ("-p", "no:randomly", "-p", "no:cacheprovider", "--assert=plain", "-q", "-rf")
+FAILED_TEST = re.compile(r"^FAILED (.+?)(?: - .*)?$", re.MULTILINE)
+FORKSERVER = Path(__file__).with_name("pytest_forkserver.py")
+
+RunGeneratedTests = Callable[..., tuple[int, str]]
+
+
+@pytest.fixture(scope="session")
+def run_generated_tests() -> Iterator[RunGeneratedTests]:
+    """Run generated tests in a project: returns pytest's exit code and output.
+
+    Runs go through one pytest_forkserver per worker, so torch is imported once, not once
+    per bug; the server has one torch thread and none of this run's pytest, xdist or
+    coverage variables.
+    """
+    env = {
+        name: value
+        for name, value in os.environ.items()
+        if not name.startswith(("PYTEST_", "COV_CORE_"))
+    }
+    env["OMP_NUM_THREADS"] = "1"
+    server = subprocess.Popen(
+        [sys.executable, FORKSERVER],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+        env=env,
+    )
+
+    def run(project: Path, *tests: str) -> tuple[int, str]:
+        log = project.with_name("pytest.log")
+        request = {"cwd": str(project), "args": [*PYTEST_ARGS, *tests], "log": str(log)}
+        server.stdin.write(json.dumps(request) + "\n")
+        server.stdin.flush()
+        reply = server.stdout.readline()
+        assert reply, f"{FORKSERVER.name} died (exit code {server.poll()})"
+        return int(reply), log.read_text()
+
+    yield run
+    server.stdin.close()
+    server.wait()
+
+
+def failed_tests(output: str) -> list[str]:
+    """The failed tests of a run, as file::test with parametrisations merged."""
+    names = []
+    for node_id in FAILED_TEST.findall(output):
+        path, *_, test = re.sub(r"\[.*\]$", "", node_id).split("::")
+        name = f"{Path(path).name}::{test}"
+        if name not in names:
+            names.append(name)
+    return names
+
+
+@pytest.fixture
+def project(tmp_path: Path, default_project: Path) -> Path:
+    """A private copy of the default project, free to break."""
+    return shutil.copytree(default_project, tmp_path / default_project.name)
+
+
+def test_the_unmodified_project_passes_every_file_the_catalogue_runs(project, run_generated_tests):
+    """Every catching test below also passes without its bug: a failure there is the
+    bug's doing, not a test that was failing already."""
+    files = sorted({test for bug in CATALOGUE for test in bug.tests})
+    code, output = run_generated_tests(project, *files)
+    assert code == 0, output[-3000:]
+
+
+def test_catalogue_names_are_unique():
+    """Each name identifies one bug, in the test ids and in the report."""
+    names = [bug.name for bug in CATALOGUE]
+    assert len(names) == len(set(names))
+
+
+@pytest.mark.parametrize("bug", CATALOGUE, ids=lambda bug: bug.name)
+def test_the_generated_suite_catches(bug, project, run_generated_tests, record_property):
+    """The generated tests that guard the bug's code fail (exit 1, at least one FAILED).
+
+    A collection or usage error (exit 2-4) is not a catch: the seeded code must be valid.
+    """
+    caught_by: list[str] = []
+    try:
+        bug.apply_to(project)
+        code, output = run_generated_tests(project, *bug.tests)
+        assert code not in (2, 3, 4), f"the seeded code broke collection, not a test:\n{output}"
+        if code == 1:
+            caught_by = failed_tests(output)
+        assert caught_by, f"no generated test caught {bug.name} (exit code {code}):\n{output}"
+    finally:
+        record_property("seeded_bug", (bug.category, bug.name, caught_by))
