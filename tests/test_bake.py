@@ -181,6 +181,7 @@ EXPECTED_FILES = {
     "tests/conftest.py",
     "tests/integration/test_cli.py",
     "tests/integration/test_distributed.py",
+    "tests/integration/test_gpu.py",
     "tests/integration/test_inference.py",
     "tests/integration/test_training.py",
     "tests/regression/golden/baseline.json",
