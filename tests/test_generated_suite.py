@@ -190,3 +190,20 @@ class TestCruft:
         project = tmp_path / "ml-project"
         assert (project / ".cruft.json").is_file()
         run(BIN / "cruft", "check", cwd=project)
+
+    def test_project_from_an_older_commit_updates_to_the_current_one(self, tmp_path):
+        """A project created from the template's previous commit reports out of date, and
+        `cruft update` brings it to the current commit: the path by which projects
+        receive the template's fixes."""
+        run(BIN / "cruft", "create", "--no-input", "--output-dir", tmp_path,
+            "--checkout", "HEAD~1", TEMPLATE)  # fmt: skip
+        project = tmp_path / "ml-project"
+        assert run(BIN / "cruft", "check", cwd=project, check=False).returncode != 0
+        git = ("git", "-c", "user.name=ml-test-template", "-c", "user.email=ci@example.com")
+        run(*git, "init", "--quiet", cwd=project)
+        run(*git, "add", "--all", cwd=project)
+        run(*git, "commit", "--quiet", "--message", "created from HEAD~1", cwd=project)
+        run(BIN / "cruft", "update", "--skip-apply-ask", "--allow-untracked-files", cwd=project)
+        run(BIN / "cruft", "check", cwd=project)
+        head = run("git", "rev-parse", "HEAD", cwd=TEMPLATE).stdout.strip()
+        assert json.loads((project / ".cruft.json").read_text())["commit"] == head
