@@ -83,8 +83,13 @@ def pytest_configure(config: pytest.Config) -> None:
     # core: parallelism comes from `-n auto` instead, without oversubscribing the CPU.
     torch.set_num_threads(1)
     # An optimizer's first construction imports torch._dynamo (about a second). Pay it
-    # here, once per process, rather than in whichever test happens to run first.
-    torch.optim.SGD([torch.zeros(1, requires_grad=True)], lr=0.1)
+    # here, once per process that runs tests, rather than in whichever test runs first;
+    # the controlling process of `pytest -n auto` runs none.
+    is_xdist_controller = getattr(config.option, "numprocesses", None) and not os.environ.get(
+        "PYTEST_XDIST_WORKER"
+    )
+    if not is_xdist_controller:
+        torch.optim.SGD([torch.zeros(1, requires_grad=True)], lr=0.1)
     if config.getoption("--require-gpu") and not os.environ.get("PYTEST_XDIST_WORKER"):
         config.pluginmanager.register(RequireGpu(), "require-gpu")
 
