@@ -27,7 +27,7 @@ from {{ cookiecutter.module_name }}.data import (
     load_example_splits,
 )
 from {{ cookiecutter.module_name }}.inference import Predictor
-from {{ cookiecutter.module_name }}.models import TransformerClassifier
+from {{ cookiecutter.module_name }}.models import MLPClassifier, TransformerClassifier
 
 # Deliberately not the bundled dataset's classes, and not in alphabetical order, so a
 # predictor that hard-codes or sorts label names gives itself away.
@@ -167,6 +167,25 @@ class TestCheckpointRoundTrip:
             save_tiny_checkpoint(path, model, tokenizer, training_state=state)
         assert not path.exists()
 
+    def test_save_looks_inside_lists_too(self, tmp_path, model, tokenizer):
+        """A numpy array inside a list of the training state is refused, naming its index.
+        Catches: checking dict values only, so a per-epoch history list of arrays slips
+        into a checkpoint that weights_only loading refuses."""
+        state = {"history": [torch.ones(1), torch.ones(1).numpy()]}
+        with pytest.raises(TypeError, match=r"\['history'\]\[1\] is a numpy"):
+            save_tiny_checkpoint(tmp_path / "bad.pt", model, tokenizer, training_state=state)
+
+    def test_mlp_checkpoint_round_trips(self, tmp_path, tokenizer):
+        """An MLP, whose config has no vocab_size or max_length, saves and reloads with the
+        same outputs. Catches: consistency checks that demand transformer-only config keys,
+        so every MLP checkpoint is refused."""
+        mlp = MLPClassifier(in_features=3, hidden_size=16, num_classes=len(LABEL_NAMES)).eval()
+        path = save_tiny_checkpoint(tmp_path / "mlp.pt", mlp, tokenizer)
+        restored = load_checkpoint(path)["model"]
+        features = torch.randn(4, 3)
+        with torch.no_grad():
+            torch.testing.assert_close(restored(features), mlp(features))
+
     def test_failed_save_keeps_the_previous_checkpoint(
         self, checkpoint_path, model, tokenizer, monkeypatch
     ):
@@ -276,6 +295,38 @@ class TestCheckpointErrors:
         with pytest.raises(CheckpointError, match="3 label names for a model with 4 classes"):
             load_checkpoint(checkpoint_path)
 
+    def test_vocabulary_size_must_match_the_embedding(self, checkpoint_path, tokenizer):
+        """A tokenizer with one word fewer than the model embeds raises, giving both sizes.
+        Catches: serving with another vocabulary, where every id means a different word."""
+        rewrite_checkpoint(checkpoint_path, lambda payload: payload["tokenizer"]["vocab"].pop())
+        size = tokenizer.vocab_size
+        with pytest.raises(CheckpointError, match=f"{size - 1} tokens, the model embeds {size}"):
+            load_checkpoint(checkpoint_path)
+
+    @pytest.mark.parametrize(
+        ("max_length", "message"),
+        [
+            (0, "max_length must be a positive int, got 0"),
+            (MAX_LENGTH + 1, f"exceeds the model's {MAX_LENGTH} positions"),
+        ],
+    )
+    def test_max_length_must_fit_the_model(self, checkpoint_path, max_length, message):
+        """A stored max_length below 1 or beyond the model's positions raises, naming both.
+        Catches: a position-embedding index error on the first long request."""
+        rewrite_checkpoint(checkpoint_path, lambda payload: payload.update(max_length=max_length))
+        with pytest.raises(CheckpointError, match=message):
+            load_checkpoint(checkpoint_path)
+
+    def test_save_refuses_parts_that_contradict_each_other(self, tmp_path, model, tokenizer):
+        """Saving 3 label names for a 4-class model fails before writing anything.
+        Catches: a checkpoint that saves fine and is only refused when serving starts."""
+        path = tmp_path / "contradictory.pt"
+        with pytest.raises(ValueError, match=r"cannot save checkpoint.*3 label names"):
+            save_checkpoint(
+                path, model=model, tokenizer=tokenizer, label_names=LABEL_NAMES[:3], max_length=8
+            )
+        assert not path.exists()
+
     def test_unknown_format_version_is_rejected(self, checkpoint_path):
         """A checkpoint from a newer format version raises instead of being misread."""
         rewrite_checkpoint(checkpoint_path, lambda payload: payload.update(format_version=99))
@@ -288,6 +339,20 @@ class TestCheckpointErrors:
         path = tmp_path / "weights_only.pt"
         torch.save(model.state_dict(), path)
         with pytest.raises(CheckpointError, match="missing key"):
+            load_checkpoint(path)
+
+    def test_directory_is_not_a_checkpoint(self, tmp_path):
+        """A directory path raises CheckpointError saying it is a directory.
+        Catches: an IsADirectoryError (or an empty message) when --model names a folder."""
+        with pytest.raises(CheckpointError, match="is a directory, not a file"):
+            load_checkpoint(tmp_path)
+
+    def test_file_holding_something_else_is_not_a_checkpoint(self, tmp_path):
+        """A tensor-only file that holds a list raises, naming what it holds.
+        Catches: a TypeError from indexing a list by key names, far from the file name."""
+        path = tmp_path / "list.pt"
+        torch.save([torch.ones(1)], path)
+        with pytest.raises(CheckpointError, match=r"list\.pt: holds a list, expected a dict"):
             load_checkpoint(path)
 
     def test_predictor_reports_a_bad_checkpoint_clearly(self, tmp_path):
@@ -350,7 +415,7 @@ class TestInputValidation:
     def test_a_string_is_not_a_batch(self, predictor):
         """predict_batch("text") raises TypeError.
         Catches: iterating over the characters and predicting each letter."""
-        with pytest.raises(TypeError, match="sequence of str"):
+        with pytest.raises(TypeError, match="sequence of str, got str"):
             predictor.predict_batch("where is my parcel ?")
 
     @pytest.mark.parametrize("batch_size", [0, -1, 2.5])

@@ -197,6 +197,42 @@ class TestFeatureNormalizer:
         with pytest.raises(ValueError, match="normalizer state"):
             FeatureNormalizer.from_state_dict(state)
 
+    def test_transform_returns_the_dtype_of_its_input(self):
+        """Statistics fitted in float64 transform a float32 batch to float32. Catches
+        statistics not cast to the input's dtype, which silently upcasts every serving batch
+        (and then fails against a float32 model)."""
+        normalizer = FeatureNormalizer().fit(features().double())
+        assert normalizer.transform(features(rows=4, seed=1)).dtype == torch.float32
+
+    def test_state_dict_before_fit_raises(self):
+        """Saving an unfitted normaliser fails and says why. Catches a checkpoint written
+        with no statistics, which only fails (or skips normalisation) at serving time."""
+        with pytest.raises(RuntimeError, match="FeatureNormalizer is not fitted"):
+            FeatureNormalizer().state_dict()
+
+    @pytest.mark.parametrize(
+        ("state", "error", "message"),
+        [
+            ([0.0, 1.0], TypeError, "normalizer state must be a mapping, got list"),
+            (
+                {"mean": torch.zeros(3, dtype=torch.long), "std": torch.ones(3)},
+                ValueError,
+                "normalizer state 'mean' must be a 1-D float tensor",
+            ),
+            (
+                {"mean": torch.zeros(3), "std": [1.0, 1.0, 1.0]},
+                ValueError,
+                "normalizer state 'std' must be a 1-D float tensor",
+            ),
+        ],
+    )
+    def test_from_state_dict_names_a_statistic_of_the_wrong_type(self, state, error, message):
+        """A state that is not a mapping, or an integer or list statistic, fails naming it.
+        Catches integer statistics accepted (integer division at serving time) and a bare
+        AttributeError from calling tensor methods on a list."""
+        with pytest.raises(error, match=message):
+            FeatureNormalizer.from_state_dict(state)
+
 
 class TestTokenDropout:
     @staticmethod
@@ -227,7 +263,8 @@ class TestTokenDropout:
         assert (augmented[attention_mask == 1] == UNK_ID).all()
 
     def test_p_zero_changes_nothing(self):
-        """p=0 is the identity. Catches `<=` instead of `<` in the random draw."""
+        """p=0 is the identity. Catches drawing against 1 - p, or dropping regardless of p.
+        (`<=` instead of `<` is not caught: a draw of exactly 0.0 is too rare to test.)"""
         input_ids, attention_mask = self.batch()
         augmented = TokenDropout(0.0, generator=generator(0))(input_ids, attention_mask)
         assert torch.equal(augmented, input_ids)
@@ -263,6 +300,19 @@ class TestTokenDropout:
             dropout(input_ids.float(), attention_mask)
         with pytest.raises(ValueError, match="same shape"):
             dropout(input_ids, attention_mask[0])
+
+    def test_bad_input_errors_name_the_argument_and_what_came(self):
+        """A list of ids or a float mask fails naming the argument and the type or dtype
+        that came. Catches an AttributeError from reading `.dtype` of a list, and an error
+        that blames the wrong argument."""
+        input_ids, attention_mask = self.batch(rows=4)
+        dropout = TokenDropout(0.1)
+        with pytest.raises(TypeError, match="input_ids must be an integer tensor, got list"):
+            dropout(input_ids.tolist(), attention_mask)
+        with pytest.raises(
+            TypeError, match=r"attention_mask must be an integer tensor, got dtype torch\.float32"
+        ):
+            dropout(input_ids, attention_mask.float())
 
 
 class TestGaussianNoise:
@@ -302,6 +352,18 @@ class TestGaussianNoise:
             GaussianNoise(-1.0)
         with pytest.raises(TypeError, match=r"floating-point tensor, got dtype torch\.int64"):
             GaussianNoise(1.0)(torch.ones(2, 3, dtype=torch.long))
+
+    def test_rejects_a_boolean_std(self):
+        """std=True is refused although bool is an int subclass. Catches a flag passed in
+        the std position being read as noise of std 1."""
+        with pytest.raises(ValueError, match="std must be a non-negative number, got True"):
+            GaussianNoise(True)
+
+    def test_keeps_the_dtype_of_the_features(self):
+        """float16 features stay float16. Catches float32 noise that upcasts half-precision
+        batches, doubling their memory and mismatching a half-precision model."""
+        noisy = GaussianNoise(0.1, generator=generator(0))(torch.zeros(4, 3, dtype=torch.float16))
+        assert noisy.dtype == torch.float16
 
 
 class TestTextDataset:
@@ -416,10 +478,17 @@ class TestTextDataset:
         with pytest.raises(ValueError, match="got 3 labels for 4 examples"):
             TextDataset(TEXTS, LABELS[:3])
 
-    @pytest.mark.parametrize("bad_labels", [[0, 1, 1.5, 2], torch.tensor([0.0, 1.0, 1.0, 2.0])])
-    def test_non_integer_labels_are_rejected(self, bad_labels):
-        """Float labels fail with a TypeError. Catches 1.5 being truncated to class 1."""
-        with pytest.raises(TypeError, match="labels"):
+    @pytest.mark.parametrize(
+        ("bad_labels", "message"),
+        [
+            ([0, 1, 1.5, 2], r"labels\[2\] must be an int, got float"),
+            (torch.tensor([0.0, 1.0, 1.0, 2.0]), "labels must be a 1-D integer tensor"),
+        ],
+    )
+    def test_non_integer_labels_are_rejected(self, bad_labels, message):
+        """Float labels fail with a TypeError naming the first bad one. Catches 1.5 being
+        truncated to class 1."""
+        with pytest.raises(TypeError, match=message):
             TextDataset(TEXTS, bad_labels)
 
     def test_non_string_text_names_its_index(self):
@@ -433,6 +502,32 @@ class TestTextDataset:
         reports a NaN loss."""
         with pytest.raises(ValueError, match="at least one text"):
             TextDataset([])
+
+    def test_tensor_labels_equal_list_labels(self):
+        """A 1-D integer label tensor gives the same items as a list. Catches the tensor
+        path rejecting or dropping labels that the list path accepts."""
+        from_tensor = TextDataset(TEXTS, torch.tensor(LABELS), num_classes=3)
+        assert [int(from_tensor[i]["label"]) for i in range(len(TEXTS))] == list(LABELS)
+
+    def test_column_of_labels_is_rejected(self):
+        """A (N, 1) label tensor fails as not 1-D. Catches a column vector of labels (common
+        after pandas/numpy reshapes) being read row by row as lists."""
+        with pytest.raises(TypeError, match=r"labels must be a 1-D integer tensor.*\(4, 1\)"):
+            TextDataset(TEXTS, torch.tensor(LABELS)[:, None])
+
+    @pytest.mark.parametrize(("bad_labels", "kind"), [("0211", "str"), ({0, 1, 2, 3}, "set")])
+    def test_labels_must_be_an_ordered_sequence(self, bad_labels, kind):
+        """A string or a set of labels fails naming its type. Catches a set (no order, so
+        labels no longer line up with texts) being accepted because it has a length."""
+        with pytest.raises(TypeError, match=f"labels must be a sequence of ints, got {kind}"):
+            TextDataset(TEXTS, bad_labels)
+
+    @pytest.mark.parametrize("num_classes", [0, 2.5, True])
+    def test_num_classes_must_be_a_positive_int(self, num_classes):
+        """num_classes 0, 2.5 or True fails naming the value. Catches a fractional or
+        boolean class count that lets out-of-range labels through."""
+        with pytest.raises(ValueError, match=r"num_classes must be a positive int, got"):
+            TextDataset(TEXTS, LABELS, num_classes=num_classes)
 
 
 class TestFeatureDataset:
@@ -567,6 +662,20 @@ class TestExampleSplits:
         assert len(splits["validation"].texts) == len(splits["test"].texts) == held_out
         assert len(splits["train"].texts) == total - 2 * held_out
 
+    def test_unequal_fractions_size_each_split(self):
+        """val_fraction=0.1 and test_fraction=0.2 hold 10% and 20% of every class. Catches
+        the two fractions swapped (the equal defaults cannot show it) and a split boundary
+        off by one, which drops or duplicates a sentence per class."""
+        per_class = len(make_example_texts()[0]) // len(LABEL_NAMES)
+        uneven = load_example_splits(val_fraction=0.1, test_fraction=0.2)
+        sizes = {name: len(split.texts) // len(LABEL_NAMES) for name, split in uneven.items()}
+        num_val, num_test = round(per_class * 0.1), round(per_class * 0.2)
+        assert sizes == {
+            "train": per_class - num_val - num_test,
+            "validation": num_val,
+            "test": num_test,
+        }
+
     def test_every_example_keeps_its_label(self, splits):
         """Each (text, label) pair in a split is a pair of the full dataset. Catches texts
         and labels reordered separately while splitting, even by a consistent shift."""
@@ -596,10 +705,18 @@ class TestExampleSplits:
         assert (encoded["input_ids"] != UNK_ID).all()
 
     @pytest.mark.parametrize(
-        ("val_fraction", "test_fraction"), [(-0.1, 0.1), (0.1, 1.0), (0.6, 0.5)]
+        ("val_fraction", "test_fraction"), [(-0.1, 0.1), (0.1, 1.0), (0.6, 0.5), (0.5, 0.5)]
     )
     def test_rejects_impossible_fractions(self, val_fraction, test_fraction):
         """Fractions outside [0, 1) or summing to >= 1 fail. Catches an empty training
         split that trains nothing without complaint."""
         with pytest.raises(ValueError, match="sum to less than 1"):
             load_example_splits(val_fraction=val_fraction, test_fraction=test_fraction)
+
+    @pytest.mark.parametrize(("val_fraction", "test_fraction"), [(0.0, 0.15), (0.15, 0.0)])
+    def test_a_zero_fraction_leaves_that_split_empty(self, val_fraction, test_fraction):
+        """A fraction of 0 is allowed and gives an empty split. Catches a range check of
+        (0, 1) instead of [0, 1), which forbids training on everything but a test set."""
+        uneven = load_example_splits(val_fraction=val_fraction, test_fraction=test_fraction)
+        empty = "validation" if val_fraction == 0 else "test"
+        assert uneven[empty].texts == []

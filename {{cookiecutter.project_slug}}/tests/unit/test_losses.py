@@ -143,7 +143,11 @@ class TestFocalLoss:
 
     @pytest.mark.parametrize(
         ("kwargs", "match"),
-        [({"reduction": "average"}, "reduction must be one of"), ({"gamma": -1.0}, "gamma")],
+        [
+            ({"reduction": "average"}, "reduction must be one of"),
+            ({"gamma": -1.0}, "gamma"),
+            ({"alpha": [[1.0, 2.0, 3.0]]}, r"alpha must be one weight per class.*\(1, 3\)"),
+        ],
     )
     def test_rejects_bad_arguments(self, kwargs, match):
         """A bad reduction or a negative gamma fails at construction with a clear ValueError.
@@ -234,6 +238,42 @@ class TestContrastiveLoss:
         loss = ContrastiveLoss(margin=1.0)(x1, x2, torch.ones(1))
         assert loss.item() == pytest.approx(25.0, rel=1e-6)
 
+    def test_each_pair_costs_its_own_distance(self):
+        """With reduction="none", similar pairs at distances 1, 2, 3 cost 1, 4, 9.
+
+        Catches the squared distance summed over the whole batch instead of per pair
+        (every pair would cost 14), which a batch of one cannot show.
+        """
+        x1, x2 = torch.zeros(3, 2), torch.tensor([[1.0, 0.0], [0.0, 2.0], [3.0, 0.0]])
+        loss = ContrastiveLoss(reduction="none")(x1, x2, torch.ones(3))
+        torch.testing.assert_close(loss, torch.tensor([1.0, 4.0, 9.0]))
+
+    @pytest.mark.parametrize(("reduction", "aggregate"), [("sum", torch.sum), ("mean", torch.mean)])
+    def test_reductions_aggregate_the_per_pair_losses(self, reduction, aggregate):
+        """Reductions "sum" and "mean" equal the sum and mean of the "none" losses (tol. 1e-6).
+
+        Catches a reduction name that falls through to another branch (e.g. "sum" returning
+        the unreduced vector, or "none" returning a sum).
+        """
+        generator = torch.Generator().manual_seed(0)
+        x1, x2 = torch.randn(2, 6, 3, generator=generator)
+        same = torch.tensor([1, 0, 1, 0, 0, 1])
+        per_pair = ContrastiveLoss(reduction="none")(x1, x2, same)
+        assert per_pair.shape == (6,)
+        reduced = ContrastiveLoss(reduction=reduction)(x1, x2, same)
+        torch.testing.assert_close(reduced, aggregate(per_pair), rtol=1e-6, atol=1e-6)
+
+    def test_accepts_a_boolean_same_mask(self):
+        """same given as bools (what `labels1 == labels2` returns) costs what 0/1 costs.
+
+        Catches arithmetic on the raw mask: `1 - same` raises for a bool tensor.
+        """
+        generator = torch.Generator().manual_seed(0)
+        x1, x2 = torch.randn(2, 4, 3, generator=generator)
+        same = torch.tensor([True, False, True, False])
+        loss_fn = ContrastiveLoss(reduction="none")
+        torch.testing.assert_close(loss_fn(x1, x2, same), loss_fn(x1, x2, same.long()))
+
     def test_is_symmetric_in_its_inputs(self):
         """loss(x1, x2) == loss(x2, x1) for every pair.
 
@@ -283,3 +323,11 @@ class TestContrastiveLoss:
         expected, instead of broadcasting into a wrong loss."""
         with pytest.raises(ValueError, match=match):
             ContrastiveLoss()(torch.zeros(4, 3), x2, same)
+
+    @pytest.mark.parametrize("margin", [0.0, -1.0])
+    def test_rejects_a_non_positive_margin(self, margin):
+        """margin <= 0 fails at construction, naming it. Catches margin=0, under which
+        dissimilar pairs cost nothing and the loss only ever pulls embeddings together.
+        """
+        with pytest.raises(ValueError, match="margin must be > 0"):
+            ContrastiveLoss(margin=margin)

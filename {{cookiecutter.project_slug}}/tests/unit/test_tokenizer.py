@@ -84,7 +84,7 @@ class TestNormalizeText:
     def test_rejects_non_string(self, not_text):
         """Non-strings fail with a TypeError naming the type. Catches bytes or None
         being silently turned into the text "b'goal'" or "None"."""
-        with pytest.raises(TypeError, match="text must be a str, got"):
+        with pytest.raises(TypeError, match=f"text must be a str, got {type(not_text).__name__}"):
             normalize_text(not_text)
 
 
@@ -134,7 +134,7 @@ class TestBuildTokenizer:
     @pytest.mark.parametrize(
         ("texts", "kwargs", "error", "message"),
         [
-            ("a single string", {}, TypeError, "texts must be a sequence of str"),
+            ("a single string", {}, TypeError, "texts must be a sequence of str, got str"),
             (["fine", 3], {}, TypeError, r"texts\[1\] must be a str, got int"),
             ([], {}, ValueError, "at least one text"),
             (["goal"], {"min_freq": 0}, ValueError, "min_freq must be an int >= 1"),
@@ -235,6 +235,11 @@ class TestTokenizer:
         batch = tokenizer.encode_batch([], MAX_LENGTH)
         assert batch["input_ids"].shape == batch["attention_mask"].shape == (0, MAX_LENGTH)
 
+    def test_encode_batch_of_no_texts_is_still_long(self, tokenizer):
+        """An empty batch gives int64 ids like any other. Catches torch.tensor([]) defaulting
+        to float32, which an embedding layer rejects."""
+        assert tokenizer.encode_batch([], MAX_LENGTH)["input_ids"].dtype == torch.long
+
     def test_decode_drops_padding(self, tokenizer):
         """Padding ids do not appear in decoded text. Catches "[PAD]" leaking into
         predictions' explanations and logs."""
@@ -301,11 +306,12 @@ class TestTokenizer:
         with pytest.raises(ValueError, match="max_length must be an int >= 1"):
             tokenizer.encode("goal", max_length)
 
-    def test_encode_rejects_non_string(self, tokenizer):
+    @pytest.mark.parametrize("not_text", [None, 3])
+    def test_encode_rejects_non_string(self, tokenizer, not_text):
         """Encoding a non-string fails with a TypeError naming the type. Catches ids
         tokenised from str(None) == "None"."""
-        with pytest.raises(TypeError, match="text must be a str, got NoneType"):
-            tokenizer.encode(None, MAX_LENGTH)
+        with pytest.raises(TypeError, match=f"text must be a str, got {type(not_text).__name__}"):
+            tokenizer.encode(not_text, MAX_LENGTH)
 
     def test_encode_batch_names_the_bad_text(self, tokenizer):
         """A non-string in a batch is reported with its index. Catches an error that
@@ -321,6 +327,12 @@ class TestTokenizer:
         decoding to the last vocabulary word through Python's negative indexing."""
         with pytest.raises(ValueError, match="ids must be"):
             tokenizer.decode(ids)
+
+    def test_decode_rejects_the_first_id_past_the_vocabulary(self, tokenizer):
+        """The id equal to vocab_size is out of range. Catches an off-by-one range check
+        (`<=`) that lets it through to a bare IndexError."""
+        with pytest.raises(ValueError, match="out-of-range ids"):
+            tokenizer.decode([tokenizer.vocab_size])
 
     def test_decode_rejects_non_integer_ids(self, tokenizer):
         """A list of words (not ids) fails with a TypeError. Catches decoding the tokens of
