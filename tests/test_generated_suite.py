@@ -4,6 +4,7 @@ matter, its tiers select what the README says, and it is order independent."""
 import json
 import re
 import shutil
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -20,7 +21,12 @@ def project(tmp_path, default_project) -> Path:
 def fast_run(tmp_path_factory, default_project, project_python):
     """The default run, as CI runs it: in parallel, with coverage."""
     project = shutil.copytree(default_project, tmp_path_factory.mktemp("fast") / "ml-project")
-    return run(project_python, "-m", "pytest", "-n", "2", "--cov", "-q", cwd=project, check=False)
+    return project_pytest(project_python, project, "-n", "2", "--cov", "-q")
+
+
+def project_pytest(python: Path, project: Path, *args: str) -> subprocess.CompletedProcess:
+    """Run the baked project's own pytest in `project`; the caller checks the outcome."""
+    return run(python, "-m", "pytest", *args, cwd=project, check=False)
 
 
 def passed(result) -> int:
@@ -52,16 +58,8 @@ class TestFastSuite:
     def test_passes_in_any_order(self, project, project_python, seed):
         """The suite passes under other pytest-randomly orders and seeds: catches
         tests that depend on each other or on leaked global state."""
-        result = run(
-            project_python,
-            "-m",
-            "pytest",
-            "-q",
-            "-p",
-            "randomly",
-            f"--randomly-seed={seed}",
-            cwd=project,
-            check=False,
+        result = project_pytest(
+            project_python, project, "-q", "-p", "randomly", f"--randomly-seed={seed}"
         )
         assert result.returncode == 0, result.stdout[-3000:]
 
@@ -81,26 +79,17 @@ class TestTiers:
 
     def test_slow_tier_passes(self, project, project_python):
         """`pytest -m slow` (training runs, CLI end to end, distributed) passes on CPU."""
-        result = run(
-            project_python,
-            "-m",
-            "pytest",
-            "-m",
-            "slow",
-            "-q",
-            "-p",
-            "no:randomly",
-            cwd=project,
-            check=False,
-        )
+        result = project_pytest(project_python, project, "-m", "slow", "-q", "-p", "no:randomly")
         assert result.returncode == 0, result.stdout[-3000:]
         assert passed(result) > 0
 
     def test_durations_file_covers_the_slow_tests(self, project, project_python):
         """Every slow test has a recorded time in .test_durations, so pytest-split balances
         the nightly shards: catches a slow test added without `make update-durations`."""
-        result = run(project_python, "-m", "pytest", "-m", "slow", "--collect-only", "-q",
-                     "-p", "no:randomly", cwd=project)  # fmt: skip
+        result = project_pytest(
+            project_python, project, "-m", "slow", "--collect-only", "-q", "-p", "no:randomly"
+        )
+        assert result.returncode == 0, result.stdout[-3000:]
         slow_tests = {line for line in result.stdout.splitlines() if "::" in line}
         durations = json.loads((project / ".test_durations").read_text())
         assert slow_tests
@@ -108,29 +97,21 @@ class TestTiers:
 
     def test_gpu_tests_skip_with_a_reason_without_cuda(self, project, project_python):
         """Without CUDA, gpu tests are skipped and say why."""
-        result = run(project_python, "-m", "pytest", "-m", "gpu", "-rs", cwd=project, check=False)
+        result = project_pytest(project_python, project, "-m", "gpu", "-rs")
         assert result.returncode == 0, result.stdout[-3000:]
         assert "CUDA is not available" in result.stdout
 
     def test_require_gpu_turns_the_skip_into_a_failure(self, project, project_python):
         """`--require-gpu` without CUDA fails: a nightly GPU job that lost its GPU goes red."""
-        result = run(
-            project_python, "-m", "pytest", "-m", "gpu", "--require-gpu", cwd=project, check=False
-        )
+        result = project_pytest(project_python, project, "-m", "gpu", "--require-gpu")
         assert result.returncode == 1
         assert "--require-gpu was given but CUDA is not available" in result.stdout
 
     def test_require_gpu_fails_when_no_gpu_test_ran(self, project, project_python):
         """`--require-gpu` with a selection that holds no gpu test fails even though
         every selected test passed."""
-        result = run(
-            project_python,
-            "-m",
-            "pytest",
-            "tests/unit/test_losses.py",
-            "--require-gpu",
-            cwd=project,
-            check=False,
+        result = project_pytest(
+            project_python, project, "tests/unit/test_losses.py", "--require-gpu"
         )
         assert result.returncode == 1
         assert "--require-gpu: no gpu test ran" in result.stdout
@@ -138,17 +119,14 @@ class TestTiers:
     def test_benchmarks_pass(self, project, project_python):
         """The benchmark tier runs (and asserts predict_batch is >= 10x faster than
         one predict per text)."""
-        result = run(
+        result = project_pytest(
             project_python,
-            "-m",
-            "pytest",
+            project,
             "-m",
             "benchmark",
             "-p",
             "no:randomly",
             "--benchmark-disable-gc",
-            cwd=project,
-            check=False,
         )
         assert result.returncode == 0, result.stdout[-3000:]
         assert passed(result) >= 3
