@@ -23,8 +23,8 @@ from typing import Any, TypedDict
 import torch
 from torch import nn
 
-from .data import FeatureNormalizer, Tokenizer
-from .models import Task, build_model, model_task
+from .data import FeatureNormalizer, Task, Tokenizer
+from .models import build_model, model_task
 
 FORMAT_VERSION = 2
 REQUIRED_KEYS = (

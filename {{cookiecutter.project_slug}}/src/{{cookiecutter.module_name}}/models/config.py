@@ -7,15 +7,13 @@ Every model stores its constructor arguments plus its registry name in
 
 import inspect
 from collections.abc import Mapping
-from typing import Any, Literal
+from typing import Any
 
 from torch import nn
 
+from ..data import Task
 from .mlp import MLPClassifier
 from .transformer import TransformerClassifier
-
-Task = Literal["text", "tabular"]
-TASKS: tuple[Task, ...] = ("text", "tabular")
 
 MODEL_REGISTRY: dict[str, type[nn.Module]] = {
     model_class.name: model_class for model_class in (MLPClassifier, TransformerClassifier)
