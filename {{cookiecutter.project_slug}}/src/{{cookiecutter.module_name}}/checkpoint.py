@@ -24,7 +24,7 @@ import torch
 from torch import nn
 
 from .data import FeatureNormalizer, Task, Tokenizer
-from .models import build_model, model_task
+from .models import build_model, model_config, model_task
 
 FORMAT_VERSION = 2
 REQUIRED_KEYS = (
@@ -84,10 +84,10 @@ def save_checkpoint(
     name and then renamed, so a crash mid-write never leaves a truncated checkpoint behind.
     """
     task = model_task(model)
-    payload = {
+    payload: dict[str, Any] = {
         "format_version": FORMAT_VERSION,
         "task": task,
-        "model_config": dict(model.config),
+        "model_config": model_config(model),
         "model_state": model.state_dict(),
         "label_names": list(label_names),
         "tokenizer": None if tokenizer is None else tokenizer.to_dict(),

@@ -229,7 +229,8 @@ def _evaluate(args: argparse.Namespace) -> None:
     predictor = Predictor(args.model)
     if args.data is None:
         examples = recorded_test_split(predictor)
-        scored = {"split": "test", "data": predictor.data_source["path"] or "bundled example"}
+        source = predictor.data_source or {}
+        scored = {"split": "test", "data": source.get("path") or "bundled example"}
     else:
         examples = read_examples(predictor, args.data)
         scored = {"data": str(args.data)}

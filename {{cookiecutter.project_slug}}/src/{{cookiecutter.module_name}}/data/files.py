@@ -94,7 +94,7 @@ def _read_csv(path: Path, text: str) -> tuple[tuple[str, ...], list[Row]]:
 
 def _read_json_lines(path: Path, text: str) -> tuple[tuple[str, ...], list[Row]]:
     columns: tuple[str, ...] = ()
-    rows = []
+    rows: list[Row] = []
     for line, source in enumerate(text.splitlines(), start=1):
         if not source.strip():
             continue

@@ -21,6 +21,7 @@ from .files import DataError, Row, Table
 from .tokenizer import normalize_text
 
 Task = Literal["text", "tabular"]
+Input = str | tuple[float, ...]  # a text, or a feature row
 SPLITS = ("train", "validation", "test")
 
 
@@ -31,7 +32,7 @@ class Examples:
     in ``feature_names`` order."""
 
     task: Task
-    inputs: list[str] | list[tuple[float, ...]]
+    inputs: list[Input]
     labels: list[str]
     origins: list[str]
     feature_names: tuple[str, ...] = field(default=())
@@ -41,10 +42,9 @@ class Examples:
 
     def subset(self, indices: Sequence[int]) -> "Examples":
         """The examples at ``indices``, in that order."""
-        inputs: list = [self.inputs[i] for i in indices]
         return Examples(
             self.task,
-            inputs,
+            [self.inputs[i] for i in indices],
             [self.labels[i] for i in indices],
             [self.origins[i] for i in indices],
             self.feature_names,
@@ -86,7 +86,7 @@ def read_inputs(
     *,
     text_column: str = "text",
     feature_columns: Sequence[str] | None = None,
-) -> list[str] | list[tuple[float, ...]]:
+) -> list[Input]:
     """The model inputs of every row: texts for "text", rows of ``feature_columns`` for
     "tabular" (labels are not needed: this also reads rows to predict)."""
     if task == "text":

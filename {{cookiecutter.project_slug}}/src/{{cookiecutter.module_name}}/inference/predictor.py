@@ -95,10 +95,12 @@ class Predictor:
     def _encode_texts(self, texts: Sequence[Example], first_index: int) -> dict[str, Tensor]:
         assert self.tokenizer is not None  # a text checkpoint has both
         assert self.max_length is not None
+        strings = []
         for index, text in enumerate(texts, start=first_index):
             if not isinstance(text, str):
                 raise TypeError(f"text {index} must be a str, got {type(text).__name__}")
-        encoded = self.tokenizer.encode_batch(list(texts), self.max_length)  # (B, L) each
+            strings.append(text)
+        encoded = self.tokenizer.encode_batch(strings, self.max_length)  # (B, L) each
         blank = (encoded["attention_mask"].sum(dim=1) == 0).nonzero().flatten().tolist()
         if blank:
             raise ValueError(

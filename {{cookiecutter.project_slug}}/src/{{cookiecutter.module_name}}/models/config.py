@@ -30,6 +30,18 @@ def build_model(config: Mapping[str, Any]) -> nn.Module:
     return MODEL_REGISTRY[name](**arguments)
 
 
+def model_config(model: nn.Module) -> dict[str, Any]:
+    """A copy of ``model.config``: the registry name and every constructor argument, which
+    every model stores so that ``build_model`` can rebuild it (see the README)."""
+    config = vars(model).get("config")
+    if not isinstance(config, dict) or "name" not in config:
+        raise TypeError(
+            f"{type(model).__name__} must store its registry name and constructor arguments "
+            "in a dict self.config, so checkpoints can rebuild it"
+        )
+    return dict(config)
+
+
 def model_task(model: nn.Module | type[nn.Module]) -> Task:
     """The task a model serves, read from its forward signature (the README's convention):
     "text" when forward takes ``input_ids`` (and ``attention_mask``), "tabular" for ``features``.

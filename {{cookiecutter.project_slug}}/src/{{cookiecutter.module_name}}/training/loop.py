@@ -164,8 +164,8 @@ def train_one_epoch(
         num_examples += len(batch["label"])
     if num_examples == 0:
         raise ValueError("the training loader yielded no batches")
-    total_loss, num_examples = all_reduce_sum([total_loss, num_examples], device)
-    return total_loss / num_examples
+    summed_loss, summed_examples = all_reduce_sum([total_loss, num_examples], device)
+    return summed_loss / summed_examples
 
 
 @contextmanager
@@ -215,7 +215,7 @@ def _format_epoch(metrics: Mapping[str, float], epochs: int) -> str:
 
 def fit(
     model: nn.Module,
-    train_loader: DataLoader,
+    train_loader: DataLoader[Any],
     val_loader: Iterable[Batch],
     config: TrainConfig,
     *,
@@ -276,7 +276,7 @@ def fit(
             "epoch": epoch,
             "train_loss": train_loss,
             **{f"val_{name}": value for name, value in val_metrics.items()},
-            "lr": scheduler.get_last_lr()[0],
+            "lr": float(scheduler.get_last_lr()[0]),
         }
         history.append(metrics)
         if save_state is not None and is_main_process():
