@@ -13,7 +13,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from baking import bake_into, run
+from baking import RUNNING_PYTHON, bake_into, run
 
 Bake = Callable[..., Path]
 
@@ -35,8 +35,9 @@ def bake(tmp_path: Path) -> Bake:
 
 @pytest.fixture(scope="session")
 def default_project(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The default answers, baked once per session. Tests must not modify it."""
-    return bake_into(tmp_path_factory.mktemp("default"))
+    """The default answers, baked once per session, except python_version: the running
+    interpreter's, so the project installs and runs here. Tests must not modify it."""
+    return bake_into(tmp_path_factory.mktemp("default"), python_version=RUNNING_PYTHON)
 
 
 @pytest.fixture(scope="session")
