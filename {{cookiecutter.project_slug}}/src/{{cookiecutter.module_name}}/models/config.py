@@ -1,17 +1,21 @@
-"""Rebuild a model from its `config` dict, the way checkpoints restore models.
+"""Rebuild a model from its `config` dict, and tell which kind of input it classifies.
 
 Every model stores its constructor arguments plus its registry name in
 ``model.config``; a checkpoint saves that dict next to the weights, and
 ``build_model`` turns it back into a model the weights can be loaded into.
 """
 
+import inspect
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, Literal
 
 from torch import nn
 
 from .mlp import MLPClassifier
 from .transformer import TransformerClassifier
+
+Task = Literal["text", "tabular"]
+TASKS: tuple[Task, ...] = ("text", "tabular")
 
 MODEL_REGISTRY: dict[str, type[nn.Module]] = {
     model_class.name: model_class for model_class in (MLPClassifier, TransformerClassifier)
@@ -26,3 +30,24 @@ def build_model(config: Mapping[str, Any]) -> nn.Module:
         known = ", ".join(sorted(MODEL_REGISTRY))
         raise ValueError(f"config 'name' must be one of: {known}; got {name!r}")
     return MODEL_REGISTRY[name](**arguments)
+
+
+def model_task(model: nn.Module | type[nn.Module]) -> Task:
+    """The task a model serves, read from its forward signature (the README's convention):
+    "text" when forward takes ``input_ids`` (and ``attention_mask``), "tabular" for ``features``.
+    """
+    model_class = model if isinstance(model, type) else type(model)
+    parameters = inspect.signature(model_class.forward).parameters
+    if "input_ids" in parameters:
+        return "text"
+    if "features" in parameters:
+        return "tabular"
+    raise TypeError(
+        f"{model_class.__name__}.forward must take input_ids (text) or features (tabular), "
+        f"got {', '.join(parameters)}"
+    )
+
+
+def models_for(task: Task) -> list[str]:
+    """The registry names of the models that serve ``task``, sorted."""
+    return sorted(name for name, model in MODEL_REGISTRY.items() if model_task(model) == task)
