@@ -307,8 +307,8 @@ CATALOGUE = [
         "model_returns_probabilities",
         "model",
         "models/transformer.py",
-        old="return self.head(pooled)",
-        new="return self.head(pooled).softmax(dim=-1)",
+        old="logits: torch.Tensor = self.head(pooled)",
+        new="logits: torch.Tensor = self.head(pooled).softmax(dim=-1)",
         tests=(MODELS,),
     ),
     # --- data -------------------------------------------------------------------------
