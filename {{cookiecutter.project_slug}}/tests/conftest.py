@@ -12,6 +12,7 @@ import os
 import tempfile
 import zlib
 from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -20,10 +21,17 @@ from hypothesis import settings
 from hypothesis.configuration import set_hypothesis_home_dir
 
 from {{ cookiecutter.module_name }}.checkpoint import save_checkpoint
-from {{ cookiecutter.module_name }}.data import build_tokenizer
+from {{ cookiecutter.module_name }}.data import build_tokenizer, bundled_table
+from {{ cookiecutter.module_name }}.data.sources import Input
 from {{ cookiecutter.module_name }}.inference import Predictor
 from {{ cookiecutter.module_name }}.models import MLPClassifier, TransformerClassifier
-from {{ cookiecutter.module_name }}.task import DEFAULT_DATA, DataSpec, load_data, train_classifier
+from {{ cookiecutter.module_name }}.task import (
+    DEFAULT_DATA,
+    DataSpec,
+    PreparedData,
+    load_data,
+    train_classifier,
+)
 from {{ cookiecutter.module_name }}.training import TrainConfig, seed_everything, seeded
 
 # Property tests for the whole suite: few examples, so the fast tier stays fast; no deadline,
@@ -232,6 +240,74 @@ def write_table(path: Path, rows: Sequence[dict]) -> Path:
             writer.writeheader()
             writer.writerows(rows)
     return path
+
+
+@dataclass(frozen=True)
+class LoadedSource:
+    """What a data source made of the rows it was fed, next to those rows: the data
+    contract (tests/unit/test_data_contract.py) checks the one against the other."""
+
+    data: PreparedData
+    rows: list[tuple[Input, str]]  # every (input, label) the source was fed, in order
+
+
+LoadSource = Callable[[Path, int], LoadedSource]  # (an empty folder, the split seed)
+
+
+def example_of(record: dict) -> tuple[Input, str]:
+    """A record's (input, label): its "text", or else its other values in column order."""
+    label = str(record["label"])
+    if "text" in record:
+        return record["text"], label
+    return tuple(value for name, value in record.items() if name != "label"), label
+
+
+def table_source(
+    name: str,
+    records: Callable[[], list[dict]],
+    write: Callable[[Path, Sequence[dict]], Path] = write_table,
+) -> LoadSource:
+    """The data source that reads ``records()`` written by ``write`` as ``folder/name``:
+    `load_data` picks the reader by the file's suffix, as `train --data` does."""
+
+    def load(folder: Path, split_seed: int) -> LoadedSource:
+        rows = records()
+        data = load_data(DataSpec(path=write(folder / name, rows), split_seed=split_seed))
+        return LoadedSource(data, [example_of(row) for row in rows])
+
+    return load
+
+
+def bundled_source(folder: Path, split_seed: int) -> LoadedSource:
+    """The bundled example sentences; they need no file."""
+    rows = [example_of(row.values) for row in bundled_table().rows]
+    return LoadedSource(load_data(DataSpec(split_seed=split_seed)), rows)
+
+
+# Every data source the project reads, each on a small file it writes itself: the data
+# contract runs all its tests on each. A loader of your own joins with one entry here
+# (README, "Adding a data source").
+CONTRACT_DATA_SOURCES: dict[str, LoadSource] = {
+    "bundled": bundled_source,
+    "csv-text": table_source("support.csv", support_messages),
+    "jsonl-text": table_source("support.jsonl", support_messages),
+    "csv-tabular": table_source("measurements.csv", measurement_rows),
+    "jsonl-tabular": table_source("measurements.jsonl", measurement_rows),
+}
+
+
+@pytest.fixture(params=sorted(CONTRACT_DATA_SOURCES))
+def source_name(request: pytest.FixtureRequest) -> str:
+    """Each CONTRACT_DATA_SOURCES entry in turn: a test taking it runs on every source."""
+    return request.param
+
+
+@pytest.fixture(scope="session")
+def load_source(tmp_path_factory: pytest.TempPathFactory) -> Callable[[str, int], LoadedSource]:
+    """load_source(name, split_seed): that entry's LoadedSource, from files in a new folder."""
+    return lambda name, split_seed: CONTRACT_DATA_SOURCES[name](
+        tmp_path_factory.mktemp(name), split_seed
+    )
 
 
 @pytest.fixture

@@ -96,7 +96,13 @@ class PreparedData:
 
 def load_data(spec: DataSpec = DEFAULT_DATA) -> PreparedData:
     """Read, check and split the data of ``spec``: every data problem fails here, in one
-    line naming the file, line and column, before anything is trained or written."""
+    line naming the file, line and column, before anything is trained or written.
+
+    A file whose suffix is in ``DATA_LOADERS`` is read by that loader instead.
+    """
+    loader = DATA_LOADERS.get(spec.path.suffix.lower()) if spec.path is not None else None
+    if loader is not None:
+        return loader(spec)
     table = bundled_table() if spec.path is None else read_table(spec.path)
     columns = {"label_column": spec.label_column, "text_column": spec.text_column}
     examples = examples_from_table(table, task=spec.task, **columns)
@@ -121,13 +127,18 @@ def load_data(spec: DataSpec = DEFAULT_DATA) -> PreparedData:
     names = label_names(splits["train"].labels)
     for name in ("validation", "test"):
         check_labels_known(splits[name], names)
+    return PreparedData(examples.task, names, splits, data_record(spec, examples.task))
+
+
+def data_record(spec: DataSpec, task: Task) -> dict[str, Any]:
+    """What a checkpoint records about its data: the DataSpec (paths absolute), the task and
+    each file's hash, so that ``evaluate`` can make the same test split again."""
     files = [Path(path).resolve() for path in (spec.path, spec.validation, spec.test) if path]
-    source = {
+    return {
         **{key: _recorded(value) for key, value in asdict(spec).items()},
-        "task": examples.task,
+        "task": task,
         "hashes": {str(path): file_hash(path) for path in files},
     }
-    return PreparedData(examples.task, names, splits, source)
 
 
 def _recorded(value: object) -> object:
@@ -277,21 +288,8 @@ def train_classifier(
     seed_everything(config.seed)
     prepared = load_data(data)
     preprocessing = fit_preprocessing(prepared, config, log)
-    num_classes = len(prepared.label_names)
-    augment = augmentation(config, prepared.task)
-    train_set = preprocessing.dataset(
-        prepared.splits["train"], prepared.labels("train"), num_classes, augment
-    )
-    val_set = preprocessing.dataset(
-        prepared.splits["validation"], prepared.labels("validation"), num_classes
-    )
-    # Under torchrun each process gets its own shard; config.batch_size is per process.
-    sampler = shard_sampler(train_set, seed=config.seed) if get_world_size() > 1 else None
-    train_loader = DataLoader(
-        train_set, batch_size=config.batch_size, shuffle=sampler is None, sampler=sampler
-    )
-    val_loader = DataLoader(val_set, batch_size=256)
-    model = build_classifier(config, prepared.task, num_classes, preprocessing)
+    train_loader, val_loader = training_loaders(prepared, preprocessing, config)
+    model = build_classifier(config, prepared.task, len(prepared.label_names), preprocessing)
 
     resume_state = None
     if resume_from is not None:
@@ -326,6 +324,27 @@ def train_classifier(
         log=log,
     )
     return TrainedClassifier(model, prepared, preprocessing, history)
+
+
+def training_loaders(
+    data: PreparedData, preprocessing: Preprocessing, config: TrainConfig
+) -> tuple[DataLoader[dict[str, torch.Tensor]], DataLoader[dict[str, torch.Tensor]]]:
+    """The training loader (augmented, reshuffled every epoch, one shard per process under
+    torchrun) and the validation loader (neither augmented nor shuffled)."""
+    num_classes = len(data.label_names)
+    augment = augmentation(config, data.task)
+    train_set = preprocessing.dataset(
+        data.splits["train"], data.labels("train"), num_classes, augment
+    )
+    val_set = preprocessing.dataset(
+        data.splits["validation"], data.labels("validation"), num_classes
+    )
+    # Under torchrun each process gets its own shard; config.batch_size is per process.
+    sampler = shard_sampler(train_set, seed=config.seed) if get_world_size() > 1 else None
+    train_loader = DataLoader(
+        train_set, batch_size=config.batch_size, shuffle=sampler is None, sampler=sampler
+    )
+    return train_loader, DataLoader(val_set, batch_size=256)
 
 
 def augmentation(config: TrainConfig, task: Task) -> Any:
@@ -371,3 +390,9 @@ def score(predictor: Predictor, examples: Examples) -> dict[str, float | int]:
         "accuracy": accuracy(predicted, targets),
         "macro_f1": macro_f1(predicted, targets, num_classes=len(names)),
     }
+
+
+# Loaders of file formats that load_data does not read itself, by suffix, e.g.
+# {".tsv": load_tsv}: each takes the DataSpec and returns PreparedData as load_data does
+# (README, "Adding a data source"). `train --data`, `evaluate` and the suite then use it.
+DATA_LOADERS: dict[str, Callable[[DataSpec], PreparedData]] = {}

@@ -1,0 +1,260 @@
+"""The data contract: what every data source must give the training pipeline.
+
+Each test runs on every entry of CONTRACT_DATA_SOURCES (tests/conftest.py): the bundled
+example and the CSV and JSON Lines readers, each fed a small file whose rows the test
+knows, and any loader you add there. A loader that leaks test rows into training, numbers
+its classes in its own order or pairs an input with its neighbour's label still trains
+and reports fine numbers; these tests compare what it returns with the rows it was fed.
+The pipeline built on each source (preprocessing, augmentation, the training loader) is
+checked here too, since a source decides what the training split is.
+"""
+
+import functools
+import math
+from collections import Counter
+
+import pytest
+import torch
+from torch import Tensor
+from torch.utils.data import Dataset
+
+from {{ cookiecutter.module_name }}.data import SPLITS, Tokenizer, label_names
+from {{ cookiecutter.module_name }}.data.sources import identity
+from {{ cookiecutter.module_name }}.task import (
+    Preprocessing,
+    fit_preprocessing,
+    load_data,
+    spec_from_source,
+    training_loaders,
+)
+from {{ cookiecutter.module_name }}.training import TrainConfig
+
+# Strong augmentation, so that "changed" and "unchanged" are unmistakable; and none, so
+# that every example can be recognised in a batch.
+AUGMENTING = TrainConfig(token_dropout=0.5, feature_noise=0.5)
+PLAIN = TrainConfig(token_dropout=0.0, feature_noise=0.0)
+
+
+@pytest.fixture(scope="module")
+def loaded(load_source):
+    """load_source, remembered: each (source, seed) is loaded once per module, then only read."""
+    return functools.cache(load_source)
+
+
+@pytest.fixture
+def source(loaded, source_name):
+    """The source under test, split with seed 0."""
+    return loaded(source_name, 0)
+
+
+@pytest.fixture
+def preprocessing(source) -> Preprocessing:
+    """The tokenizer or normaliser that training fits on the source."""
+    return fit_preprocessing(source.data, PLAIN, log=None)
+
+
+def pairs(examples) -> list[tuple]:
+    """(input, label) of every example, in order; fails unless the lists are index-aligned."""
+    return list(zip(examples.inputs, examples.labels, strict=True))
+
+
+def encoded(dataset: Dataset) -> list[Tensor]:
+    """One pass over an encoded dataset: each example's token ids or feature row."""
+    return [model_input(dataset[index]) for index in range(len(dataset))]
+
+
+def model_input(item: dict[str, Tensor]) -> Tensor:
+    return item["input_ids"] if "input_ids" in item else item["features"]
+
+
+def unaugmented(source, preprocessing: Preprocessing, split: str) -> Dataset:
+    data = source.data
+    return preprocessing.dataset(data.splits[split], data.labels(split), len(data.label_names))
+
+
+def share_equal(first: list[Tensor], second: list[Tensor]) -> float:
+    """The share of positions where two passes hold equal tensors."""
+    return sum(torch.equal(a, b) for a, b in zip(first, second, strict=True)) / len(first)
+
+
+def seen_in_one_epoch(loader) -> list[tuple]:
+    """(input, label) of every example the loader yields in one epoch, in order."""
+    return [
+        (tuple(row.tolist()), int(label))
+        for batch in loader
+        for row, label in zip(model_input(batch), batch["label"], strict=True)
+    ]
+
+
+class TestSplits:
+    def test_no_input_is_in_two_splits(self, source):
+        """No input (up to case and spacing) is in two splits. Catches: test or validation
+        rows leaking into training, which inflates every score the model reports."""
+        homes: dict[str, str] = {}
+        for name, examples in source.data.splits.items():
+            for index in range(len(examples)):
+                key = identity(examples, index)
+                assert homes.setdefault(key, name) == name, f"{key!r} in {homes[key]} and {name}"
+
+    def test_the_splits_together_are_the_data(self, source):
+        """Every input fed is in exactly one split, as often as it was fed. Catches: rows
+        dropped by rounding or an off-by-one slice, and rows read twice."""
+        split_inputs = Counter(
+            value for split in source.data.splits.values() for value in split.inputs
+        )
+        assert split_inputs == Counter(value for value, _ in source.rows)
+
+    def test_every_class_is_split_in_proportion(self, source):
+        """Each split holds every class in the data's proportions, within one example.
+        Catches: an unstratified split (say the file's last rows) that leaves a class out
+        of validation, so its early stopping never sees it."""
+        totals = Counter(label for _, label in source.rows)
+        for name, examples in source.data.splits.items():
+            counts = Counter(examples.labels)
+            for label, total in totals.items():
+                expected = total * len(examples) / len(source.rows)
+                assert abs(counts[label] - expected) <= 1, (name, label, counts[label], expected)
+
+    def test_the_same_seed_gives_the_same_split(self, source, source_name, load_source):
+        """Loading the same rows again with the same seed gives the same splits. Catches: an
+        unseeded shuffle, which makes every run's test set (and score) another."""
+        again = load_source(source_name, 0)
+        for name in SPLITS:
+            assert pairs(again.data.splits[name]) == pairs(source.data.splits[name]), name
+
+    def test_another_seed_gives_another_split(self, source, source_name, loaded):
+        """Seed 1 puts other inputs into the test split than seed 0. Catches: a split_seed
+        that is accepted but ignored, so "another split" is the same one."""
+        other = loaded(source_name, 1).data.splits["test"]
+        assert set(other.inputs) != set(source.data.splits["test"].inputs)
+
+
+class TestExamples:
+    def test_every_input_keeps_its_label(self, source):
+        """Every (input, label) of every split is a row that was fed. Catches: labels shifted
+        by one row or sorted apart from their inputs, which trains to chance level with no
+        error anywhere."""
+        fed = Counter(source.rows)
+        for name, examples in source.data.splits.items():
+            assert not Counter(pairs(examples)) - fed, name
+
+    def test_classes_are_numbered_by_the_project_rule(self, source):
+        """The label names are those of the rows, ordered as `label_names` orders them (as
+        numbers when all are integers, else alphabetically). Catches: set order or order
+        of appearance, which numbers the classes differently in another process, after a
+        shuffle of the file or on a resumed run."""
+        assert source.data.label_names == label_names([label for _, label in source.rows])
+
+    def test_every_label_is_a_class_that_training_teaches(self, source):
+        """Every split's labels are class indices in range, and every class has training
+        examples. Catches: class names taken from one split only, which leaves a label
+        without an index or a class that no training example teaches."""
+        data = source.data
+        for name in SPLITS:
+            assert set(data.labels(name)) <= set(range(len(data.label_names))), name
+        assert set(data.labels("train")) == set(range(len(data.label_names)))
+
+    def test_every_input_is_one_the_model_can_take(self, source):
+        """Texts have at least one token; feature rows have one finite number per feature
+        name. Catches: a blank text trained on as an all-padding row, and rows of the wrong
+        width or with NaN, which turn the weights into NaN after one step."""
+        for examples in source.data.splits.values():
+            assert examples.task == source.data.task
+            for value in examples.inputs:
+                if examples.task == "text":
+                    assert isinstance(value, str), value
+                    assert Tokenizer.tokenize(value), value
+                else:
+                    assert len(value) == len(examples.feature_names) > 0, value
+                    assert all(math.isfinite(number) for number in value), value
+
+    def test_the_record_makes_the_same_splits_again(self, source):
+        """The data record a checkpoint keeps loads back into the same splits: what
+        `evaluate` scores. Catches: a record without the seed or the fractions, or a
+        loader missing from DATA_LOADERS, so the "test" score is on other rows."""
+        again = load_data(spec_from_source(source.data.source))
+        for name in SPLITS:
+            assert pairs(again.splits[name]) == pairs(source.data.splits[name]), name
+
+
+class TestPipeline:
+    def test_preprocessing_is_fitted_on_the_training_split_only(self, source, preprocessing):
+        """The vocabulary holds exactly the training texts' tokens; the normaliser holds the
+        training rows' mean and std. Catches: held-out data leaking into preprocessing."""
+        train = source.data.splits["train"]
+        if preprocessing.tokenizer is not None:
+            tokens = {token for text in train.inputs for token in Tokenizer.tokenize(str(text))}
+            assert set(preprocessing.tokenizer.vocab[2:]) == tokens
+        else:
+            assert preprocessing.normalizer is not None
+            rows = torch.tensor(train.inputs)
+            torch.testing.assert_close(preprocessing.normalizer.mean, rows.mean(dim=0))
+            torch.testing.assert_close(preprocessing.normalizer.std, rows.std(dim=0, correction=0))
+
+    def test_encoded_inputs_fit_the_model(self, source, preprocessing):
+        """Every split encodes to ids in the vocabulary's range, max_length of them, or to
+        finite rows of the feature width, with the split's labels. Catches: an id beyond the
+        embedding, a length other than the one saved for serving, labels out of order."""
+        for name in SPLITS:
+            if not source.data.splits[name]:
+                continue
+            dataset = unaugmented(source, preprocessing, name)
+            inputs = torch.stack(encoded(dataset))
+            if preprocessing.tokenizer is not None:
+                assert inputs.shape[1] == preprocessing.max_length
+                assert inputs.min() >= 0
+                assert inputs.max() < preprocessing.tokenizer.vocab_size
+            else:
+                assert inputs.shape[1] == len(preprocessing.feature_names or ())
+                assert torch.isfinite(inputs).all()
+            labels = [int(dataset[index]["label"]) for index in range(len(dataset))]
+            assert labels == source.data.labels(name), name
+
+    def test_only_the_training_split_is_augmented(self, source, preprocessing, fixed_seed):
+        """Most training examples come out changed; validation ones never do. Catches:
+        augmentation on validation (noisy, pessimistic scores) or none on training (an
+        option that does nothing)."""
+        train_loader, val_loader = training_loaders(source.data, preprocessing, AUGMENTING)
+        plain_train = encoded(unaugmented(source, preprocessing, "train"))
+        assert share_equal(encoded(train_loader.dataset), plain_train) <= 0.5
+        plain_validation = encoded(unaugmented(source, preprocessing, "validation"))
+        assert share_equal(encoded(val_loader.dataset), plain_validation) == 1
+
+    def test_augmentation_differs_between_examples(self, source, preprocessing, fixed_seed):
+        """The dropped token positions (or the noise added) differ between examples: at
+        least half of them are unique. Catches: a generator re-seeded for every example,
+        which gives them all the same change."""
+        train_loader, _ = training_loaders(source.data, preprocessing, AUGMENTING)
+        plain = encoded(unaugmented(source, preprocessing, "train"))
+        changes = {
+            tuple((new != old if preprocessing.tokenizer is not None else new - old).tolist())
+            for new, old in zip(encoded(train_loader.dataset), plain, strict=True)
+        }
+        assert len(changes) >= len(plain) / 2
+
+    def test_augmentation_differs_between_epochs(self, source, preprocessing, fixed_seed):
+        """Two passes over the training split change most examples differently. Catches:
+        augmentation drawn once (a fixed, corrupted copy of the data) or re-seeded every
+        epoch."""
+        train_loader, _ = training_loaders(source.data, preprocessing, AUGMENTING)
+        first, second = encoded(train_loader.dataset), encoded(train_loader.dataset)
+        assert share_equal(first, second) <= 0.5
+
+    def test_every_training_example_is_seen_once_per_epoch(self, source, preprocessing):
+        """An epoch of the training loader yields each training example once, with its
+        label. Catches: a dropped last batch (those examples never train), sampling with
+        replacement, or a loader over another split."""
+        train_loader, _ = training_loaders(source.data, preprocessing, PLAIN)
+        expected = [
+            (tuple(row.tolist()), label)
+            for row, label in zip(
+                encoded(train_loader.dataset), source.data.labels("train"), strict=True
+            )
+        ]
+        assert Counter(seen_in_one_epoch(train_loader)) == Counter(expected)
+
+    def test_the_order_changes_between_epochs(self, source, preprocessing, fixed_seed):
+        """Two epochs visit the training examples in different orders. Catches: shuffling
+        off, which feeds every epoch the same (often class-sorted) sequence."""
+        train_loader, _ = training_loaders(source.data, preprocessing, PLAIN)
+        assert seen_in_one_epoch(train_loader) != seen_in_one_epoch(train_loader)
