@@ -96,6 +96,7 @@ def run_generated_tests() -> Iterator[RunGeneratedTests]:
         if not name.startswith(("PYTEST_", "COV_CORE_"))
     }
     env["OMP_NUM_THREADS"] = "1"
+    env["PYTHONHASHSEED"] = "0"  # set order, like test order, the same in every run
     server = subprocess.Popen(
         [sys.executable, FORKSERVER],
         stdin=subprocess.PIPE,
