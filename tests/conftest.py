@@ -74,8 +74,8 @@ def project_python(tmp_path_factory: pytest.TempPathFactory, default_project: Pa
 
 
 # -p no:randomly: a fixed order, so a run is reproducible; no:cacheprovider: the copies are
-# thrown away; --assert=plain: see pytest_forkserver.py; -rf: list every failed test.
-PYTEST_ARGS = ("-p", "no:randomly", "-p", "no:cacheprovider", "--assert=plain", "-q", "-rf")
+# thrown away; --assert=plain: see pytest_forkserver.py; -rfE: list every failed or erroring test.
+PYTEST_ARGS = ("-p", "no:randomly", "-p", "no:cacheprovider", "--assert=plain", "-q", "-rfE")
 FORKSERVER = Path(__file__).with_name("pytest_forkserver.py")
 
 RunGeneratedTests = Callable[..., tuple[int, str]]
@@ -133,9 +133,10 @@ def recorded(terminalreporter: pytest.TerminalReporter, name: str) -> list:
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
     """Report what tests measured (record_property("figure", line)), then the seeded-bug
-    catalogue (test_seeded_bugs.py): each bug, whether the generated
-    suite caught it and by which tests, then "N/N caught". Reads the reports' user_properties,
-    which the xdist controller receives from every worker."""
+    catalogue (test_seeded_bugs.py): each bug and the test that caught it, then how many
+    the whole fast tier caught and how many it caught before the golden tier (as with
+    tests/regression deselected). Reads the reports' user_properties, which the xdist
+    controller receives from every worker."""
     figures = sorted(recorded(terminalreporter, "figure"))
     if figures:
         terminalreporter.section("figures")
@@ -145,8 +146,12 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
     if not results:
         return
     terminalreporter.section("seeded bugs")
-    for category, bug, caught_by in results:
-        verdict = "caught" if caught_by else "MISSED"
+    for category, bug, caught_by, before_golden in results:
+        verdict = "MISSED" if not caught_by else "caught" if before_golden else "golden only"
         terminalreporter.line(f"{verdict} {category}/{bug}: {', '.join(caught_by) or '-'}")
-    caught = sum(bool(caught_by) for *_, caught_by in results)
-    terminalreporter.line(f"{caught}/{len(results)} caught", bold=True)
+    caught = sum(bool(caught_by) for _, _, caught_by, _ in results)
+    before_golden = sum(before for *_, before in results)
+    terminalreporter.line(f"{caught}/{len(results)} caught by the whole fast tier", bold=True)
+    terminalreporter.line(
+        f"{before_golden}/{len(results)} caught with tests/regression deselected", bold=True
+    )

@@ -2,9 +2,12 @@
 
 Each `SeededBug` is one small edit to the source of a freshly baked project, modelled on
 a silent failure that ML teams really ship: the code still runs, trains and serves, only
-worse. The test applies the edit to a copy of the default project, runs the generated
-tests that guard that code, and requires at least one of them to fail. The terminal
-summary (see conftest.py) lists which tests caught each bug and ends with "N/N caught".
+worse. The test applies the edit to a copy of the default project and runs its whole fast
+tier, the tests that guard that code first and the golden (regression) tier last, until
+the first failure; that failure must come before the golden tier, whose baseline a user
+rebuilds at their first intended change. The terminal summary (see conftest.py) names the
+test that caught each bug and ends with two figures: caught with the whole fast tier, and
+caught with tests/regression deselected.
 
 A bug the suite misses is a finding: strengthen the generated tests, never the bug.
 """
@@ -375,8 +378,8 @@ CATALOGUE = [
         "augmentation_applied_at_evaluation",
         "data",
         "task.py",
-        old='prepared.splits["validation"], prepared.labels("validation"), num_classes\n',
-        new='prepared.splits["validation"], prepared.labels("validation"), num_classes, augment\n',
+        old='data.splits["validation"], data.labels("validation"), num_classes\n',
+        new='data.splits["validation"], data.labels("validation"), num_classes, augment\n',
         tests=(TRAINING,),
     ),
     # --- inference --------------------------------------------------------------------
@@ -386,9 +389,10 @@ CATALOGUE = [
         "predictor_skips_text_normalisation",
         "inference",
         "inference/predictor.py",
-        old="        encoded = self.tokenizer.encode_batch(list(texts), self.max_length)  # (B, L) each\n",
-        new="        vocab, length = self.tokenizer.vocab, self.max_length\n"
-        "        rows = [[vocab.index(w) if w in vocab else 1 for w in t.split()] for t in texts]\n"
+        old="encoded = self.tokenizer.encode_batch(strings, self.max_length)  # (B, L) each\n",
+        new="vocab, length = self.tokenizer.vocab, self.max_length\n"
+        "        rows = [[vocab.index(w) if w in vocab else 1 for w in s.split()] for s in strings]"
+        "\n"
         "        rows = [(row + [0] * length)[:length] for row in rows]\n"
         "        ids = torch.tensor(rows, dtype=torch.long).reshape(len(texts), length)\n"
         '        encoded = {"input_ids": ids, "attention_mask": (ids != 0).long()}\n',
@@ -441,18 +445,32 @@ CATALOGUE = [
     ),
 ]
 
-FAILED_TEST = re.compile(r"^FAILED (.+?)(?: - .*)?$", re.MULTILINE)
+# The fast tier in the order a bug's run goes through it: the regression (golden) tier last,
+# so that a bug it alone would catch is seen to be missed by everything else.
+TIERS = ("tests/unit", "tests/integration", "tests/regression")
+GOLDEN_TIER = "tests/regression/"
+FAILED_TEST = re.compile(r"^(?:FAILED|ERROR) (.+?)(?: - .*)?$", re.MULTILINE)
 
 
 def failed_tests(output: str) -> list[str]:
-    """The failed tests of a run, as file::test with parametrisations merged."""
+    """The failed tests of a run, as path::test with parametrisations merged."""
     names = []
     for node_id in FAILED_TEST.findall(output):
         path, *_, test = re.sub(r"\[.*\]$", "", node_id).split("::")
-        name = f"{Path(path).name}::{test}"
+        name = f"{path}::{test}"
         if name not in names:
             names.append(name)
     return names
+
+
+def fast_tier(project: Path, first: tuple[str, ...] = ()) -> list[str]:
+    """The fast tier's test files in run order: ``first``, then the rest by TIERS."""
+    files = [
+        str(path.relative_to(project))
+        for tier in TIERS
+        for path in sorted((project / tier).glob("test_*.py"))
+    ]
+    return [*first, *(name for name in files if name not in first)]
 
 
 @pytest.fixture
@@ -461,11 +479,10 @@ def project(tmp_path: Path, default_project: Path) -> Path:
     return shutil.copytree(default_project, tmp_path / default_project.name)
 
 
-def test_the_unmodified_project_passes_every_file_the_catalogue_runs(project, run_generated_tests):
-    """Every catching test below also passes without its bug: a failure there is the
-    bug's doing, not a test that was failing already."""
-    files = sorted({test for bug in CATALOGUE for test in bug.tests})
-    code, output = run_generated_tests(project, *files)
+def test_the_unmodified_project_passes_the_run_every_bug_gets(project, run_generated_tests):
+    """The fast tier passes as the catalogue runs it: a failure below is the bug's doing,
+    not a test that was failing already."""
+    code, output = run_generated_tests(project, *fast_tier(project))
     assert code == 0, output[-3000:]
 
 
@@ -477,17 +494,21 @@ def test_catalogue_names_are_unique():
 
 @pytest.mark.parametrize("bug", CATALOGUE, ids=lambda bug: bug.name)
 def test_the_generated_suite_catches(bug, project, run_generated_tests, record_property):
-    """The generated tests that guard the bug's code fail (exit 1, at least one FAILED).
+    """The fast tier fails before it reaches the golden tier: the run stops at its first
+    failure (the bug's `tests` run first), and that failure must be outside
+    tests/regression, so the bug is caught with and without the golden baseline.
 
     A collection or usage error (exit 2-4) is not a catch: the seeded code must be valid.
     """
     caught_by: list[str] = []
     try:
         bug.apply_to(project)
-        code, output = run_generated_tests(project, *bug.tests)
+        code, output = run_generated_tests(project, "--maxfail=1", *fast_tier(project, bug.tests))
         assert code not in (2, 3, 4), f"the seeded code broke collection, not a test:\n{output}"
         if code == 1:
             caught_by = failed_tests(output)
         assert caught_by, f"no generated test caught {bug.name} (exit code {code}):\n{output}"
+        assert not caught_by[0].startswith(GOLDEN_TIER), f"only {caught_by[0]} caught {bug.name}"
     finally:
-        record_property("seeded_bug", (bug.category, bug.name, caught_by))
+        before_golden = bool(caught_by) and not caught_by[0].startswith(GOLDEN_TIER)
+        record_property("seeded_bug", (bug.category, bug.name, caught_by, before_golden))
