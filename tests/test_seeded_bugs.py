@@ -29,6 +29,8 @@ SOURCES = "tests/unit/test_sources.py"
 TOKENIZER = "tests/unit/test_tokenizer.py"
 TRAINING = "tests/integration/test_training.py"
 INFERENCE = "tests/integration/test_inference.py"
+CLI = "tests/integration/test_cli.py"
+DATA_CONTRACT = "tests/unit/test_data_contract.py"
 
 
 @dataclass(frozen=True)
@@ -442,6 +444,312 @@ CATALOGUE = [
         old="label=self.label_names[best]",
         new="label=self.label_names[best - 1]",
         tests=(INFERENCE,),
+    ),
+    # --- aggregation: over several or ragged batches ------------------------------------
+    # The epoch's loss as the mean of its batch means: a ragged last batch counts as much
+    # as a full one, so the reported training loss is not the loss over the split.
+    SeededBug(
+        "epoch_loss_mean_of_batch_means",
+        "aggregation",
+        "training/loop.py",
+        old='        total_loss += loss * len(batch["label"])\n'
+        '        num_examples += len(batch["label"])\n',
+        new="        total_loss += loss\n        num_examples += 1\n",
+        tests=(TRAINING,),
+    ),
+    # The epoch reports its last batch's loss, not the mean over the epoch.
+    SeededBug(
+        "epoch_loss_of_the_last_batch",
+        "aggregation",
+        "training/loop.py",
+        old="    return summed_loss / summed_examples\n",
+        new="    return loss\n",
+        tests=(TRAINING,),
+    ),
+    # Validation loss as the mean of batch means, divided by the number of batches.
+    SeededBug(
+        "validation_loss_mean_of_batch_means",
+        "aggregation",
+        "training/loop.py",
+        old='total_loss += loss_fn(logits, batch["label"]).item() * len(batch["label"])',
+        new='total_loss += loss_fn(logits, batch["label"]).item()',
+        also=(('"loss": total_loss / len(targets)', '"loss": total_loss / len(labels)'),),
+        tests=(TRAINING,),
+    ),
+    # Predictions and labels overwritten batch after batch: only the last one is scored.
+    SeededBug(
+        "validation_scores_the_last_batch_only",
+        "aggregation",
+        "training/loop.py",
+        old="            predictions.append(logits.argmax(dim=-1))\n"
+        '            labels.append(batch["label"])\n',
+        new="            predictions = [logits.argmax(dim=-1)]\n"
+        '            labels = [batch["label"]]\n',
+        tests=(TRAINING,),
+    ),
+    # Serving in chunks that must be full: the ragged last chunk is never predicted.
+    SeededBug(
+        "predictor_drops_the_last_partial_chunk",
+        "aggregation",
+        "inference/predictor.py",
+        old="for start in range(0, len(examples), step):",
+        new="for start in range(0, len(examples) - step + 1, step):",
+        tests=(INFERENCE,),
+    ),
+    # drop_last on the training loader: the same few examples miss every epoch they land
+    # in the ragged batch, and a split smaller than one batch trains on nothing.
+    SeededBug(
+        "training_loader_drops_the_last_batch",
+        "aggregation",
+        "task.py",
+        old="shuffle=sampler is None, sampler=sampler\n",
+        new="shuffle=sampler is None, sampler=sampler, drop_last=True\n",
+        tests=(DATA_CONTRACT,),
+    ),
+    # --- ordering and shuffling ------------------------------------------------------
+    # Shuffling off: every epoch sees the examples in the same (file) order.
+    SeededBug(
+        "training_data_not_shuffled",
+        "ordering",
+        "task.py",
+        old="shuffle=sampler is None, sampler=sampler\n",
+        new="shuffle=False, sampler=sampler\n",
+        tests=(DATA_CONTRACT,),
+    ),
+    # The split's shuffle seeded with a constant: --split-seed changes nothing.
+    SeededBug(
+        "split_ignores_its_seed",
+        "ordering",
+        "data/sources.py",
+        old="key=lambda key: _seeded_order(seed, key)",
+        new="key=lambda key: _seeded_order(0, key)",
+        tests=(SOURCES,),
+    ),
+    # No shuffle before the split: validation and test are each class's first rows.
+    SeededBug(
+        "split_in_file_order",
+        "ordering",
+        "data/sources.py",
+        old="keys = sorted(per_class[label], key=lambda key: _seeded_order(seed, key))",
+        new="keys = per_class[label]",
+        tests=(SOURCES,),
+    ),
+    # Classes numbered in order of first appearance: shuffling the file renumbers them.
+    SeededBug(
+        "classes_in_order_of_appearance",
+        "ordering",
+        "data/sources.py",
+        old="    return tuple(sorted(distinct))\n",
+        new="    return tuple(dict.fromkeys(labels))\n",
+        tests=(SOURCES,),
+    ),
+    # Integer labels sorted as text: "10" becomes class 1, before "2".
+    SeededBug(
+        "integer_labels_sorted_as_text",
+        "ordering",
+        "data/sources.py",
+        old="return tuple(sorted(distinct, key=int))",
+        new="return tuple(sorted(distinct))",
+        tests=(SOURCES,),
+    ),
+    # A fresh, fixed-seed generator per call: every example and every epoch drops the
+    # same token positions.
+    SeededBug(
+        "token_dropout_same_mask_every_time",
+        "ordering",
+        "data/augmentation.py",
+        old="draws = torch.rand(input_ids.shape, generator=self.generator,",
+        new="draws = torch.rand(input_ids.shape, generator=torch.Generator().manual_seed(0),",
+        tests=(DATA_CONTRACT,),
+    ),
+    # The same for feature noise: one fixed noise vector, added to every row every epoch.
+    SeededBug(
+        "feature_noise_same_every_time",
+        "ordering",
+        "data/augmentation.py",
+        old="features.shape, generator=self.generator,",
+        new="features.shape, generator=torch.Generator().manual_seed(0),",
+        tests=(DATA_CONTRACT,),
+    ),
+    # A resumed run starts at the epoch it already finished, training one epoch too many.
+    SeededBug(
+        "resume_repeats_the_last_epoch",
+        "ordering",
+        "training/loop.py",
+        old='first_epoch = resume_state["epoch"] + 1',
+        new='first_epoch = resume_state["epoch"]',
+        tests=(TRAINING,),
+    ),
+    # The RNG states of the checkpoint not restored: a resumed run shuffles and drops
+    # tokens differently from the run it continues.
+    SeededBug(
+        "resume_without_the_rng_states",
+        "ordering",
+        "training/loop.py",
+        old='        restore_rng_states(resume_state["rng"])\n',
+        new="",
+        tests=(TRAINING,),
+    ),
+    # --- wiring and configuration ----------------------------------------------------
+    # --split-seed parsed, then replaced by the default.
+    SeededBug(
+        "cli_split_seed_ignored",
+        "wiring",
+        "cli.py",
+        old="        split_seed=args.split_seed,\n",
+        new="        split_seed=0,\n",
+        tests=(CLI,),
+    ),
+    # --validation-fraction and --test-fraction swapped on their way to the DataSpec.
+    SeededBug(
+        "cli_fractions_swapped",
+        "wiring",
+        "cli.py",
+        old="        validation_fraction=args.validation_fraction,\n"
+        "        test_fraction=args.test_fraction,\n",
+        new="        validation_fraction=args.test_fraction,\n"
+        "        test_fraction=args.validation_fraction,\n",
+        tests=(CLI,),
+    ),
+    # --label-column ignored: a file whose labels are in "queue" fails or, worse, trains
+    # on another column named "label".
+    SeededBug(
+        "cli_label_column_ignored",
+        "wiring",
+        "cli.py",
+        old="        label_column=args.label_column,\n",
+        new='        label_column="label",\n',
+        tests=(CLI,),
+    ),
+    # Every TrainConfig flag parsed and then dropped: the run uses the defaults.
+    SeededBug(
+        "cli_train_options_dropped",
+        "wiring",
+        "cli.py",
+        old="config = dataclasses.replace(TrainConfig(), **overrides)",
+        new="config = TrainConfig()",
+        tests=(CLI,),
+    ),
+    # predict --data numbers rows from 1, so "line" no longer points at the file's line.
+    SeededBug(
+        "cli_predict_reports_row_numbers_not_lines",
+        "wiring",
+        "cli.py",
+        old="for row, result in zip(table.rows, predictor.predict_batch(inputs), strict=True):\n"
+        '        _print_json({"line": row.line, **result})\n',
+        new="for line, result in enumerate(predictor.predict_batch(inputs), start=1):\n"
+        '        _print_json({"line": line, **result})\n',
+        tests=(CLI,),
+    ),
+    # predict --data reads the default "text" column, not the one the model trained on.
+    SeededBug(
+        "cli_predict_ignores_the_trained_text_column",
+        "wiring",
+        "cli.py",
+        old='            text_column=source.get("text_column") or "text",\n',
+        new='            text_column="text",\n',
+        tests=(CLI,),
+    ),
+    # evaluate --data reads the default "text" column, not the one the model trained on.
+    SeededBug(
+        "evaluate_ignores_the_trained_text_column",
+        "wiring",
+        "task.py",
+        old='"text_column": source.get("text_column") or "text",',
+        new='"text_column": "text",',
+        tests=(CLI,),
+    ),
+    # evaluate re-splits with the default seed: a model trained with --split-seed 3 is
+    # "tested" on rows it trained on.
+    SeededBug(
+        "evaluate_resplits_with_the_default_seed",
+        "wiring",
+        "task.py",
+        old='split_seed=int(source["split_seed"]),',
+        new="split_seed=0,",
+        tests=(DATA_CONTRACT,),
+    ),
+    # evaluate without --data scores the validation split and calls it the test split.
+    SeededBug(
+        "evaluate_scores_the_validation_split",
+        "wiring",
+        "task.py",
+        old='return load_data(spec_from_source(predictor.data_source)).splits["test"]',
+        new='return load_data(spec_from_source(predictor.data_source)).splits["validation"]',
+        tests=(CLI,),
+    ),
+    # The metrics' names swapped in the report: accuracy printed as macro F1.
+    SeededBug(
+        "metric_names_swapped_in_the_report",
+        "wiring",
+        "task.py",
+        old='        "accuracy": accuracy(predicted, targets),\n'
+        '        "macro_f1": macro_f1(predicted, targets, num_classes=len(names)),\n',
+        new='        "accuracy": macro_f1(predicted, targets, num_classes=len(names)),\n'
+        '        "macro_f1": accuracy(predicted, targets),\n',
+        tests=(CLI,),
+    ),
+    # The history's train_loss is the validation loss: overfitting becomes invisible.
+    SeededBug(
+        "history_train_loss_is_the_validation_loss",
+        "wiring",
+        "training/loop.py",
+        old='"train_loss": train_loss,',
+        new='"train_loss": val_metrics["loss"],',
+        tests=(TRAINING,),
+    ),
+    # --dropout and --num-layers never reach the model, which keeps the defaults.
+    SeededBug(
+        "model_ignores_dropout_option",
+        "wiring",
+        "task.py",
+        old='"dropout": config.dropout,',
+        new='"dropout": 0.1,',
+        tests=(TRAINING,),
+    ),
+    SeededBug(
+        "model_ignores_num_layers_option",
+        "wiring",
+        "task.py",
+        old='"num_layers": config.num_layers,',
+        new='"num_layers": 1,',
+        tests=(TRAINING,),
+    ),
+    # --max-length ignored: the derived length is always used.
+    SeededBug(
+        "max_length_option_ignored",
+        "wiring",
+        "task.py",
+        old="max_length = config.max_length or min(covering, LONGEST_SEQUENCE)",
+        new="max_length = min(covering, LONGEST_SEQUENCE)",
+        tests=(CLI,),
+    ),
+    # The normaliser not saved: serving feeds raw, unscaled features to the model.
+    SeededBug(
+        "checkpoint_without_the_normaliser",
+        "wiring",
+        "task.py",
+        old="            normalizer=preprocessing.normalizer,\n",
+        new="            normalizer=None,\n",
+        tests=(TRAINING,),
+    ),
+    # The warm-up measured in epochs, not steps: the LR jumps to its peak at once.
+    SeededBug(
+        "warmup_counted_in_epochs",
+        "wiring",
+        "training/loop.py",
+        old="warmup_steps = int(config.warmup_fraction * total_steps)",
+        new="warmup_steps = int(config.warmup_fraction * config.epochs)",
+        tests=(TRAINING,),
+    ),
+    # With a --test file, a test share of --data is still split off and thrown away.
+    SeededBug(
+        "given_test_file_still_splits_off_a_test_share",
+        "wiring",
+        "task.py",
+        old="test_fraction=0.0 if spec.test else spec.test_fraction,",
+        new="test_fraction=spec.test_fraction,",
+        tests=(SOURCES,),
     ),
 ]
 
