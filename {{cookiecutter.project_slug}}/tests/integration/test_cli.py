@@ -100,6 +100,20 @@ class TestTrainCommand:
         saved = load_checkpoint(out)["training_state"]["config"]
         assert (saved["lr"], saved["grad_clip"], saved["max_length"]) == (0.02, None, 5)
 
+    def test_data_options_reach_the_data_record(self, tmp_path, support_rows, write_table):
+        """--label-column, --split-seed and both fractions reach the checkpoint's data
+        record, which evaluate splits by. Catches: data flags parsed, then replaced by
+        their defaults or by each other on the way to the DataSpec."""
+        rows = [{"text": row["text"], "queue": row["label"]} for row in support_rows]
+        data, out = write_table(tmp_path / "tickets.csv", rows), tmp_path / "model.pt"
+        argv = ["train", "--data", str(data), "--out", str(out), *TINY, "--label-column", "queue"]
+        splits = ["--split-seed", "3", "--validation-fraction", "0.1", "--test-fraction", "0.2"]
+        assert main([*argv, *splits]) == 0
+        source = load_checkpoint(out)["data_source"]
+        recorded = {name: source[name] for name in ("label_column", "split_seed")}
+        assert recorded == {"label_column": "queue", "split_seed": 3}
+        assert (source["validation_fraction"], source["test_fraction"]) == (0.1, 0.2)
+
     def test_given_validation_and_test_files_are_used(
         self, tmp_path, support_rows, write_table, capsys
     ):
@@ -232,6 +246,17 @@ class TestEvaluateCommand:
         assert 0.0 <= metrics["accuracy"] <= 1.0
         assert 0.0 <= metrics["macro_f1"] <= 1.0
 
+    def test_without_data_scores_the_test_split_not_validation(self, tmp_path, text_csv, capsys):
+        """Trained with --validation-fraction 0.1 and --test-fraction 0.2, evaluate scores
+        the 6 test rows (2 per class), not the 3 validation rows. Catches: evaluate
+        scoring the validation split, which early stopping already looked at."""
+        out = tmp_path / "model.pt"
+        fractions = ["--validation-fraction", "0.1", "--test-fraction", "0.2"]
+        assert main(["train", "--data", str(text_csv), "--out", str(out), *TINY, *fractions]) == 0
+        capsys.readouterr()
+        assert main(["evaluate", "--model", str(out)]) == 0
+        assert json_lines(capsys)[0]["examples"] == 6
+
     def test_with_data_scores_every_row_of_the_file(self, checkpoint_path, text_csv, capsys):
         """evaluate --data scores all 36 rows and names the file."""
         assert main(["evaluate", "--model", str(checkpoint_path), "--data", str(text_csv)]) == 0
@@ -254,6 +279,35 @@ class TestEvaluateCommand:
         data = write_table(tmp_path / "other.csv", support_rows)
         assert main(["evaluate", "--model", str(checkpoint_path), "--data", str(data)]) == 1
         assert_one_line_error(capsys, "other.csv:5", "'praise'")
+
+
+class TestTrainedTextColumn:
+    """A model trained with --text-column reads that column wherever it reads a file."""
+
+    @pytest.fixture
+    def tickets(self, tmp_path, support_rows, write_table) -> Path:
+        rows = [{"body": row["text"], "label": row["label"]} for row in support_rows]
+        return write_table(tmp_path / "tickets.csv", rows)
+
+    @pytest.fixture
+    def model(self, tmp_path, tickets) -> Path:
+        """A text model trained on the "body" column of tickets.csv."""
+        out = tmp_path / "model.pt"
+        argv = ["train", "--data", str(tickets), "--text-column", "body", "--out", str(out)]
+        assert main([*argv, *TINY]) == 0
+        return out
+
+    def test_predict_reads_it(self, model, tickets, capsys):
+        """predict --data answers every row. Catches: the default "text" column looked up."""
+        capsys.readouterr()
+        assert main(["predict", "--model", str(model), "--data", str(tickets)]) == 0
+        assert len(json_lines(capsys)) == 36
+
+    def test_evaluate_reads_it(self, model, tickets, capsys):
+        """evaluate --data scores every row. Catches: the default "text" column looked up."""
+        capsys.readouterr()
+        assert main(["evaluate", "--model", str(model), "--data", str(tickets)]) == 0
+        assert json_lines(capsys)[0]["examples"] == 36
 
 
 class TestCommandLineErrors:

@@ -7,7 +7,7 @@ example, so they hold whatever data the project is pointed at.
 
 import random
 from copy import deepcopy
-from dataclasses import replace
+from dataclasses import asdict, replace
 
 import numpy as np
 import pytest
@@ -17,10 +17,16 @@ from torch.optim.lr_scheduler import LambdaLR
 from torch.utils.data import DataLoader
 
 from {{ cookiecutter.module_name }}.checkpoint import load_checkpoint
-from {{ cookiecutter.module_name }}.data import DataError, TextDataset, build_tokenizer
+from {{ cookiecutter.module_name }}.data import (
+    DataError,
+    TextDataset,
+    build_tokenizer,
+    examples_from_table,
+    read_table,
+)
 from {{ cookiecutter.module_name }}.inference import Predictor
 from {{ cookiecutter.module_name }}.models import MLPClassifier
-from {{ cookiecutter.module_name }}.task import DataSpec, train_classifier
+from {{ cookiecutter.module_name }}.task import DataSpec, score, train_classifier
 from {{ cookiecutter.module_name }}.training import (
     FocalLoss,
     TrainConfig,
@@ -276,6 +282,19 @@ class TestEvaluate:
         assert metrics["macro_f1"] == 1.0
         assert metrics["loss"] < 0.01
 
+    def test_metrics_cover_every_batch_whatever_the_batching(self):
+        """Loss, accuracy and macro F1 over batches of 3, 3, 3 and 1 equal those over one
+        batch of 10 (loss within 1e-6). Catches a mean of batch means and metrics of the
+        last batch only, which the ragged last batch makes visible."""
+        generator = torch.Generator().manual_seed(0)
+        logits = torch.randn(10, NUM_CLASSES, generator=generator)
+        labels = torch.randint(0, NUM_CLASSES, (10,), generator=generator)
+        items = [{"features": x, "label": y} for x, y in zip(logits, labels, strict=True)]
+        loss_fn = nn.CrossEntropyLoss()
+        ragged = evaluate(FeaturesAsLogits(), DataLoader(items, batch_size=3), loss_fn)
+        whole = evaluate(FeaturesAsLogits(), DataLoader(items, batch_size=10), loss_fn)
+        assert ragged == pytest.approx(whole, abs=1e-6)
+
 
 class TestAccuracy:
     def test_is_the_fraction_of_correct_predictions(self):
@@ -321,6 +340,32 @@ class TestMacroF1:
         """An index >= num_classes raises ValueError naming the valid range."""
         with pytest.raises(ValueError, match=r"\[0, 2\)"):
             macro_f1(torch.tensor([0, 2]), torch.tensor([0, 1]), num_classes=2)
+
+
+class FirstClassAlways(nn.Module):
+    """A text "model" that predicts class 0 for every input, whatever its weights."""
+
+    def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
+        return torch.tensor([1.0, 0.0, 0.0]).expand(len(input_ids), 3)
+
+
+class TestScore:
+    def test_reports_each_metric_under_its_name(
+        self, tmp_path, untrained_checkpoint, support_rows, write_table
+    ):
+        """A predictor that always answers the first class ("account") scores accuracy 1/3
+        and macro F1 1/6 (0.5 for "account", 0 for the others) on the 36 balanced support
+        messages. Catches the metrics swapped in evaluate's report, or scored against
+        labels in another order."""
+        predictor = Predictor(untrained_checkpoint(tmp_path / "model.pt"))
+        predictor.model = FirstClassAlways()
+        rows = read_table(write_table(tmp_path / "rows.csv", support_rows))
+        metrics = score(predictor, examples_from_table(rows))
+        assert metrics == {
+            "examples": 36,
+            "accuracy": pytest.approx(1 / 3),
+            "macro_f1": pytest.approx(1 / 6),
+        }
 
 
 class TestWarmupLinearDecay:
@@ -457,6 +502,20 @@ class TestFit:
             "val_macro_f1",
             "lr",
         }
+
+    def test_history_reports_each_splits_own_loss(self):
+        """With a negligible lr, an epoch's train_loss is the mean train-mode loss over the
+        training batches (8, 8 and 4 examples) and its val_loss the eval-mode loss of the
+        validation set, within 1e-5. Catches one reported under the other's name."""
+        seed_everything(0)
+        model = tiny_mlp()
+        train_loader = DataLoader(feature_items(20, seed=0), batch_size=8)
+        val_loader = DataLoader(feature_items(12, seed=1), batch_size=12)
+        train_loss = sum(batch_loss(model, b) * len(b["label"]) for b in train_loader) / 20
+        history = fit(model, train_loader, val_loader, TrainConfig(epochs=1, lr=1e-12), log=None)
+        val_loss = evaluate(model, val_loader, nn.CrossEntropyLoss())["loss"]
+        assert history[0]["train_loss"] == pytest.approx(train_loss, abs=1e-5)
+        assert history[0]["val_loss"] == pytest.approx(val_loss, abs=1e-5)
 
     def test_lr_follows_the_schedule(self):
         """After epoch e (4 steps each) the LR is lr * warmup_linear_decay(1, 12)(4e).
@@ -678,6 +737,18 @@ class TestTrainClassifier:
             train_classifier(
                 replace(TINY_TEXT_CONFIG, model=model), request.getfixturevalue(data), log=None
             )
+
+    @pytest.mark.parametrize("data", ["text_data", "tabular_data"])
+    def test_model_options_reach_the_model(self, data, request):
+        """Every TrainConfig field that the model's constructor takes by name (width, depth,
+        heads, dropout) has the config's non-default value in the trained model. Catches:
+        --dropout or --num-layers parsed, then replaced by a constant in build_classifier."""
+        config = replace(TINY_TEXT_CONFIG, hidden_size=12, num_layers=2, num_heads=3, dropout=0.3)
+        model = train_classifier(config, request.getfixturevalue(data), log=None).model
+        options = {name: getattr(config, name) for name in asdict(config)}
+        taken = {name: model.config[name] for name in model.config if name in options}
+        assert taken
+        assert taken == {name: options[name] for name in taken}
 
     def test_bad_data_fails_before_anything_is_written(self, tmp_path, support_rows, write_table):
         """A blank text in the data raises DataError and no checkpoint file appears.
