@@ -375,6 +375,15 @@ CATALOGUE = [
         new='tokenizer = build_tokenizer(texts + list(data.splits["validation"].inputs))',
         tests=(TRAINING,),
     ),
+    # The normaliser's statistics taken over training and test rows: test data leaks in.
+    SeededBug(
+        "normaliser_fitted_with_the_test_rows",
+        "data",
+        "task.py",
+        old="torch.tensor(train.inputs, dtype=torch.float32)",
+        new='torch.tensor(train.inputs + data.splits["test"].inputs, dtype=torch.float32)',
+        tests=(DATA_CONTRACT,),
+    ),
     # The validation set gets the training augmentation: noisy, pessimistic metrics.
     SeededBug(
         "augmentation_applied_at_evaluation",

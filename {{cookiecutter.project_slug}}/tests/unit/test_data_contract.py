@@ -12,14 +12,15 @@ checked here too, since a source decides what the training split is.
 import functools
 import math
 from collections import Counter
+from dataclasses import replace
 
 import pytest
 import torch
 from torch import Tensor
 from torch.utils.data import Dataset
 
-from {{ cookiecutter.module_name }}.data import SPLITS, Tokenizer, label_names
-from {{ cookiecutter.module_name }}.data.sources import identity
+from {{ cookiecutter.module_name }}.data import SPLITS, Examples, Tokenizer, label_names
+from {{ cookiecutter.module_name }}.data.sources import Input, identity
 from {{ cookiecutter.module_name }}.task import (
     Preprocessing,
     fit_preprocessing,
@@ -180,9 +181,10 @@ class TestExamples:
 
 
 class TestPipeline:
-    def test_preprocessing_is_fitted_on_the_training_split_only(self, source, preprocessing):
+    def test_preprocessing_is_fitted_on_the_training_split(self, source, preprocessing):
         """The vocabulary holds exactly the training texts' tokens; the normaliser holds the
-        training rows' mean and std. Catches: held-out data leaking into preprocessing."""
+        training rows' mean and std. Catches: preprocessing fitted on a part of training,
+        or on another split."""
         train = source.data.splits["train"]
         if preprocessing.tokenizer is not None:
             tokens = {token for text in train.inputs for token in Tokenizer.tokenize(str(text))}
@@ -192,6 +194,28 @@ class TestPipeline:
             rows = torch.tensor(train.inputs)
             torch.testing.assert_close(preprocessing.normalizer.mean, rows.mean(dim=0))
             torch.testing.assert_close(preprocessing.normalizer.std, rows.std(dim=0, correction=0))
+
+    def test_preprocessing_ignores_the_held_out_splits(self, source, preprocessing):
+        """Held-out splits replaced by an input seen nowhere else (a made-up word, a row of
+        1e6) leave the vocabulary, max_length and normaliser as they were. Catches:
+        validation or test data leaking into preprocessing, even when (as here) all their
+        words also occur in training."""
+        data, train = source.data, source.data.splits["train"]
+        unseen: Input = "zyzzyva " * 3 if data.task == "text" else (1e6,) * len(train.feature_names)
+        held_out = Examples(
+            data.task, [unseen], [train.labels[0]], ["nowhere:1"], train.feature_names
+        )
+        other = replace(data, splits={"train": train, "validation": held_out, "test": held_out})
+        refitted = fit_preprocessing(other, PLAIN, log=None)
+        if preprocessing.tokenizer is not None:
+            assert refitted.tokenizer is not None
+            assert refitted.tokenizer.vocab == preprocessing.tokenizer.vocab
+            assert refitted.max_length == preprocessing.max_length
+        else:
+            assert preprocessing.normalizer is not None
+            assert refitted.normalizer is not None
+            assert torch.equal(refitted.normalizer.mean, preprocessing.normalizer.mean)
+            assert torch.equal(refitted.normalizer.std, preprocessing.normalizer.std)
 
     def test_encoded_inputs_fit_the_model(self, source, preprocessing):
         """Every split encodes to ids in the vocabulary's range, max_length of them, or to

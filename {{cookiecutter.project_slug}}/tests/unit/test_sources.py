@@ -19,7 +19,7 @@ from {{ cookiecutter.module_name }}.data import (
     read_table,
     split_examples,
 )
-from {{ cookiecutter.module_name }}.task import DataSpec, load_data
+from {{ cookiecutter.module_name }}.task import DATA_LOADERS, DataSpec, load_data
 
 
 def one_line(error: pytest.ExceptionInfo[BaseException]) -> str:
@@ -340,3 +340,13 @@ class TestLoadData:
         source = load_data(DataSpec(path=path)).source
         assert source["path"] == str(path.resolve())
         assert set(source["hashes"]) == {str(path.resolve())}
+
+    def test_a_registered_loader_reads_its_suffix(self, tmp_path, monkeypatch, text_csv):
+        """A file whose suffix (in any case) is in DATA_LOADERS goes to that loader, which
+        gets the whole DataSpec. Catches: `train --data x.tsv` refused, or read as CSV."""
+        prepared = load_data(DataSpec(path=text_csv))
+        seen = []
+        monkeypatch.setitem(DATA_LOADERS, ".tsv", lambda spec: seen.append(spec) or prepared)
+        spec = DataSpec(path=tmp_path / "tickets.TSV", split_seed=4)
+        assert load_data(spec) is prepared
+        assert seen == [spec]
