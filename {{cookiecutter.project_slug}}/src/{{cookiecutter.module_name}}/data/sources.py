@@ -15,7 +15,7 @@ import math
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Literal, Self
 
 from .files import DataError, Row, Table
 from .tokenizer import normalize_text
@@ -40,9 +40,9 @@ class Examples:
     def __len__(self) -> int:
         return len(self.labels)
 
-    def subset(self, indices: Sequence[int]) -> "Examples":
+    def subset(self, indices: Sequence[int]) -> Self:
         """The examples at ``indices``, in that order."""
-        return Examples(
+        return type(self)(
             self.task,
             [self.inputs[i] for i in indices],
             [self.labels[i] for i in indices],
