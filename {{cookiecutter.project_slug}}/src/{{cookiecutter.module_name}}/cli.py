@@ -138,10 +138,21 @@ def _evaluate(args: argparse.Namespace) -> None:
         "accuracy": accuracy(predicted, targets),
         "macro_f1": macro_f1(predicted, targets, num_classes=len(LABEL_NAMES)),
     }
-    print(json.dumps(metrics))
+    _print_json(metrics)
 
 
 def _predict(args: argparse.Namespace) -> None:
     predictor = Predictor(args.model)
     for text, result in zip(args.texts, predictor.predict_batch(args.texts), strict=True):
-        print(json.dumps({"text": text, **result}, ensure_ascii=False))
+        _print_json({"text": text, **result})
+
+
+def _print_json(record: dict[str, object]) -> None:
+    """Print one JSON line. NaN and infinity are not JSON, so they are an error instead."""
+    try:
+        line = json.dumps(record, ensure_ascii=False, allow_nan=False)
+    except ValueError as error:
+        raise ValueError(
+            "the model produced NaN or infinity, which JSON cannot hold; is its checkpoint damaged?"
+        ) from error
+    print(line)
