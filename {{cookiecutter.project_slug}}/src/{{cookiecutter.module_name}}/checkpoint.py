@@ -25,8 +25,8 @@ mixed checkpoint, and a killed save leaves nothing a later one trips over.
 import math
 import os
 import pickle
+import secrets
 import stat
-import tempfile
 import zipfile
 from collections.abc import Mapping, Sequence
 from os import PathLike
@@ -124,10 +124,13 @@ def save_checkpoint(
 
 
 def _write_atomically(path: Path, payload: dict[str, Any]) -> None:
-    """torch.save to a unique temporary file beside ``path``, synced, then renamed onto it."""
-    descriptor, partial = tempfile.mkstemp(
-        dir=path.parent, prefix=f".{path.name}.", suffix=".partial"
-    )
+    """torch.save to a unique temporary file beside ``path``, synced, then renamed onto it.
+
+    The temporary file is created with the usual permissions (0o666 less the umask), not
+    tempfile's owner-only 0o600, so the checkpoint is as readable as any file one writes.
+    """
+    partial = path.with_name(f".{path.name}.{secrets.token_hex(8)}.partial")
+    descriptor = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
     try:
         with os.fdopen(descriptor, "wb") as file:
             torch.save(payload, file)

@@ -778,6 +778,13 @@ class TestUntrustedCheckpointFiles:
             for m in models
         )
 
+    def test_saved_file_has_the_permissions_of_any_new_file(self, checkpoint_path):
+        """The checkpoint is as readable as a file written the ordinary way. Catches a
+        temporary file made owner-only (tempfile's 0o600) that the rename then keeps."""
+        ordinary = checkpoint_path.with_name("ordinary")
+        ordinary.write_bytes(b"")
+        assert checkpoint_path.stat().st_mode == ordinary.stat().st_mode
+
     @pytest.mark.parametrize("bit", [0, 7])
     def test_a_flipped_bit_in_the_weights_is_refused(self, checkpoint_path, bit):
         """One flipped bit inside the stored weights fails the zip's CRC check, named in one
