@@ -13,6 +13,7 @@ import sys
 from pathlib import Path
 
 import pytest
+import torch
 
 import {{ cookiecutter.module_name }} as package
 from {{ cookiecutter.module_name }}.checkpoint import load_checkpoint
@@ -218,6 +219,18 @@ class TestPredictCommand:
         argv = ["predict", "--model", str(checkpoint_path), "--data", str(text_csv), "hello"]
         assert main(argv) == 2
         assert_one_line_error(capsys, "either TEXT")
+
+    def test_non_finite_output_fails_instead_of_printing_nan(self, checkpoint_path, capsys):
+        """Finite but huge weights (1e38) overflow to NaN probabilities: the command exits 1
+        with one line instead of printing NaN, which is not JSON. Catches `json.dumps`'
+        default, which writes NaN and makes every consumer of the output fail to parse it."""
+        payload = torch.load(checkpoint_path, weights_only=True)
+        for tensor in payload["model_state"].values():
+            if tensor.is_floating_point():
+                tensor.fill_(1e38)
+        torch.save(payload, checkpoint_path)
+        assert main(["predict", "--model", str(checkpoint_path), "goal"]) == 1
+        assert_one_line_error(capsys, "NaN or infinity")
 
 
 class TestEvaluateCommand:

@@ -21,6 +21,7 @@ from .files import DataError, Row, Table
 from .tokenizer import normalize_text
 
 Task = Literal["text", "tabular"]
+TASKS: tuple[Task, ...] = ("text", "tabular")
 Input = str | tuple[float, ...]  # a text, or a feature row
 SPLITS = ("train", "validation", "test")
 
