@@ -9,6 +9,7 @@ import os
 import tempfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 import torch
@@ -37,6 +38,23 @@ settings.load_profile("suite")
 # HYPOTHESIS_STORAGE_DIRECTORY names a place.
 if "HYPOTHESIS_STORAGE_DIRECTORY" not in os.environ:
     set_hypothesis_home_dir(Path(tempfile.gettempdir()) / "hypothesis")
+
+# The model contract (tests/unit/test_model_contract.py) runs on every model in MODEL_REGISTRY,
+# each built from its entry here: registry name -> constructor arguments of a tiny instance
+# (milliseconds per test). A new model needs this one entry and no test of its own.
+CONTRACT_MODELS: dict[str, dict[str, Any]] = {
+    "mlp": {"in_features": 10, "hidden_size": 32, "num_classes": 3, "dropout": 0.1},
+    "transformer": {
+        "vocab_size": 64,
+        "hidden_size": 32,
+        "num_layers": 2,  # attention that reads attention output must mask padding too
+        "num_classes": 3,
+        "num_heads": 2,
+        "max_length": 16,
+        "dropout": 0.1,
+        "pad_id": 3,  # not 0: a padding id hard-coded to 0 fails the padding tests
+    },
+}
 
 NO_CUDA = "CUDA is not available (run with --require-gpu to make this a failure)"
 
