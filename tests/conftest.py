@@ -71,18 +71,29 @@ def project_python(tmp_path_factory: pytest.TempPathFactory, default_project: Pa
     return python
 
 
-def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
-    """Report the seeded-bug catalogue (test_seeded_bugs.py): each bug, whether the generated
-    suite caught it and by which tests, then "N/N caught". Reads the reports' user_properties,
-    which the xdist controller receives from every worker."""
-    results = sorted(
+def recorded(terminalreporter: pytest.TerminalReporter, name: str) -> list:
+    """The values that tests recorded with record_property(name, value), from every worker."""
+    return [
         value
         for reports in terminalreporter.stats.values()
         for report in reports
         if getattr(report, "when", None) == "call"
-        for name, value in getattr(report, "user_properties", ())
-        if name == "seeded_bug"
-    )
+        for key, value in getattr(report, "user_properties", ())
+        if key == name
+    ]
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    """Report what tests measured (record_property("figure", line)), then the seeded-bug
+    catalogue (test_seeded_bugs.py): each bug, whether the generated
+    suite caught it and by which tests, then "N/N caught". Reads the reports' user_properties,
+    which the xdist controller receives from every worker."""
+    figures = sorted(recorded(terminalreporter, "figure"))
+    if figures:
+        terminalreporter.section("figures")
+        for line in figures:
+            terminalreporter.line(line)
+    results = sorted(recorded(terminalreporter, "seeded_bug"))
     if not results:
         return
     terminalreporter.section("seeded bugs")

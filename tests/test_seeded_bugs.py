@@ -28,6 +28,7 @@ LOSSES = "tests/unit/test_losses.py"
 MODELS = "tests/unit/test_models.py"
 MODEL_CONTRACT = "tests/unit/test_model_contract.py"
 DATA = "tests/unit/test_data.py"
+SOURCES = "tests/unit/test_sources.py"
 TOKENIZER = "tests/unit/test_tokenizer.py"
 TRAINING = "tests/integration/test_training.py"
 INFERENCE = "tests/integration/test_inference.py"
@@ -224,7 +225,7 @@ CATALOGUE = [
     SeededBug(
         "seed_set_after_model_is_built",
         "training",
-        "training/loop.py",
+        "task.py",
         old="    seed_everything(config.seed)\n",
         new="",
         also=(
@@ -361,27 +362,27 @@ CATALOGUE = [
     SeededBug(
         "train_validation_split_overlap",
         "data",
-        "data/example.py",
-        old='"train": (num_test + num_val, num_per_class)',
-        new='"train": (num_test, num_per_class)',
-        tests=(DATA,),
+        "data/sources.py",
+        old='"train": (num_test + num_validation, len(keys))',
+        new='"train": (num_test, len(keys))',
+        tests=(SOURCES,),
     ),
     # The vocabulary built from training and validation texts: held-out data leaks in.
     SeededBug(
         "tokenizer_fitted_on_validation_data",
         "data",
-        "training/loop.py",
-        old="tokenizer = build_tokenizer(train.texts)",
-        new="tokenizer = build_tokenizer(train.texts + validation.texts)",
+        "task.py",
+        old="tokenizer = build_tokenizer(texts)",
+        new='tokenizer = build_tokenizer(texts + list(data.splits["validation"].inputs))',
         tests=(TRAINING,),
     ),
     # The validation set gets the training augmentation: noisy, pessimistic metrics.
     SeededBug(
         "augmentation_applied_at_evaluation",
         "data",
-        "training/loop.py",
-        old="        validation.labels,\n",
-        new="        validation.labels,\n        augment=augment,\n",
+        "task.py",
+        old='prepared.splits["validation"], prepared.labels("validation"), num_classes\n',
+        new='prepared.splits["validation"], prepared.labels("validation"), num_classes, augment\n',
         tests=(TRAINING,),
     ),
     # --- inference --------------------------------------------------------------------
@@ -391,12 +392,12 @@ CATALOGUE = [
         "predictor_skips_text_normalisation",
         "inference",
         "inference/predictor.py",
-        old="        return self.tokenizer.encode_batch(list(texts), self.max_length)\n",
+        old="        encoded = self.tokenizer.encode_batch(list(texts), self.max_length)  # (B, L) each\n",
         new="        vocab, length = self.tokenizer.vocab, self.max_length\n"
         "        rows = [[vocab.index(w) if w in vocab else 1 for w in t.split()] for t in texts]\n"
         "        rows = [(row + [0] * length)[:length] for row in rows]\n"
         "        ids = torch.tensor(rows, dtype=torch.long).reshape(len(texts), length)\n"
-        '        return {"input_ids": ids, "attention_mask": (ids != 0).long()}\n',
+        '        encoded = {"input_ids": ids, "attention_mask": (ids != 0).long()}\n',
         tests=(INFERENCE,),
     ),
     # Texts sorted by length for efficient batching, results never put back in order.
@@ -404,8 +405,8 @@ CATALOGUE = [
         "batch_results_reordered",
         "inference",
         "inference/predictor.py",
-        old="encoded = self.encode(texts)",
-        new="encoded = self.encode(sorted(texts, key=len))",
+        old="self._encode(examples[start : start + step], first_index=start)",
+        new="self._encode(sorted(examples[start : start + step], key=len), first_index=start)",
         tests=(INFERENCE,),
     ),
     # Raw logits returned as "probabilities" and "confidence".

@@ -5,9 +5,12 @@ milliseconds, and the one expensive object (a trained predictor) is built once
 per session.
 """
 
+import csv
+import itertools
+import json
 import os
 import tempfile
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -17,15 +20,11 @@ from hypothesis import settings
 from hypothesis.configuration import set_hypothesis_home_dir
 
 from {{ cookiecutter.module_name }}.checkpoint import save_checkpoint
-from {{ cookiecutter.module_name }}.data import LABEL_NAMES, build_tokenizer, make_example_texts
+from {{ cookiecutter.module_name }}.data import build_tokenizer
 from {{ cookiecutter.module_name }}.inference import Predictor
 from {{ cookiecutter.module_name }}.models import MLPClassifier, TransformerClassifier
-from {{ cookiecutter.module_name }}.training import (
-    TrainConfig,
-    seed_everything,
-    seeded,
-    train_text_classifier,
-)
+from {{ cookiecutter.module_name }}.task import DEFAULT_DATA, DataSpec, load_data, train_classifier
+from {{ cookiecutter.module_name }}.training import TrainConfig, seed_everything, seeded
 
 # Property tests for the whole suite: few examples, so the fast tier stays fast; no deadline,
 # as a first torch call can be slow; derandomized, so every run, seed and xdist worker tries
@@ -182,26 +181,113 @@ def small_batch() -> dict[str, torch.Tensor]:
     }
 
 
+# Small labelled data that is NOT the bundled example, so tests of the machinery keep
+# passing when you point DEFAULT_DATA at your own data. Label names are deliberately not
+# in alphabetical order of appearance.
+SUPPORT_TOPICS = {
+    "refund": ("wants a refund for", "was charged twice for", "asks for the money back for"),
+    "delivery": ("is still waiting for", "got a damaged box with", "cannot track the parcel of"),
+    "account": ("cannot log in to see", "forgot the password protecting", "wants to delete"),
+}
+SUPPORT_SUBJECTS = ("the customer", "a shop owner", "my neighbour", "the client")
+SUPPORT_OBJECTS = ("the order", "the blue jacket", "invoice 42")
+
+
+def support_messages() -> list[dict[str, str]]:
+    """36 labelled customer-support messages, 12 per class, interleaved by class."""
+    per_class = [
+        [
+            {"text": f"{subject} {phrase} {thing}.", "label": label}
+            for subject, phrase, thing in itertools.product(
+                SUPPORT_SUBJECTS, phrases, SUPPORT_OBJECTS
+            )
+        ][::3]
+        for label, phrases in SUPPORT_TOPICS.items()
+    ]
+    return [row for rows in zip(*per_class, strict=True) for row in rows]
+
+
+def measurement_rows(count: int = 60) -> list[dict[str, float | str]]:
+    """Tabular rows on very different scales whose label ("low", "high") follows a linear
+    rule, from a private generator."""
+    generator = torch.Generator().manual_seed(7)
+    values = torch.randn(count, 3, generator=generator) * torch.tensor([10.0, 0.5, 100.0])
+    values += torch.tensor([170.0, 2.0, 1000.0])
+    score = (values[:, 0] - 170) / 10 + (values[:, 1] - 2) / 0.5
+    return [
+        {"height": h, "ratio": r, "weight": w, "label": "high" if s > 0 else "low"}
+        for (h, r, w), s in zip(values.tolist(), score.tolist(), strict=True)
+    ]
+
+
+def write_table(path: Path, rows: Sequence[dict]) -> Path:
+    """Write ``rows`` (dicts with the same keys) as CSV or JSON Lines, by ``path``'s suffix."""
+    if path.suffix == ".jsonl":
+        path.write_text("".join(json.dumps(row) + "\n" for row in rows), encoding="utf-8")
+    else:
+        with path.open("w", newline="", encoding="utf-8") as file:
+            writer = csv.DictWriter(file, fieldnames=list(rows[0]))
+            writer.writeheader()
+            writer.writerows(rows)
+    return path
+
+
+@pytest.fixture
+def support_rows() -> list[dict[str, str]]:
+    """support_messages(), a fresh list each test: free to edit."""
+    return support_messages()
+
+
+@pytest.fixture
+def measurements() -> list[dict[str, float | str]]:
+    """measurement_rows(), a fresh list each test: free to edit."""
+    return measurement_rows()
+
+
+@pytest.fixture(name="write_table")
+def write_table_fixture() -> Callable[[Path, Sequence[dict]], Path]:
+    """write_table(path, rows): write rows as CSV or JSON Lines, by the path's suffix."""
+    return write_table
+
+
+@pytest.fixture
+def text_csv(tmp_path: Path) -> Path:
+    """A CSV of support_messages() with "text" and "label" columns."""
+    return write_table(tmp_path / "support.csv", support_messages())
+
+
+@pytest.fixture
+def tabular_csv(tmp_path: Path) -> Path:
+    """A CSV of measurement_rows(): three numeric feature columns and a "label" column."""
+    return write_table(tmp_path / "measurements.csv", measurement_rows())
+
+
 @pytest.fixture(scope="session")
 def untrained_checkpoint() -> Callable[..., Path]:
-    """Factory: save a random-weights transformer over the bundled classes at `path`.
+    """Factory: save a random-weights transformer at ``path``, as if trained on the support
+    messages (written next to it, and recorded as its data, so `evaluate` can score it).
 
     Serving code is tested on it in milliseconds: its predictions are meaningless but
     deterministic, which is all that parity, ordering and round-trip properties need.
     """
 
     def save(path: Path, hidden_size: int = 16, num_layers: int = 1, max_length: int = 16) -> Path:
-        texts, _ = make_example_texts()
-        tokenizer = build_tokenizer(texts)
+        data = load_data(DataSpec(path=write_table(path.with_suffix(".csv"), support_messages())))
+        tokenizer = build_tokenizer([str(text) for text in data.splits["train"].inputs])
         model = TransformerClassifier(
             vocab_size=tokenizer.vocab_size,
             hidden_size=hidden_size,
             num_layers=num_layers,
-            num_classes=len(LABEL_NAMES),
+            num_classes=len(data.label_names),
             max_length=max_length,
         )
         save_checkpoint(
-            path, model=model, tokenizer=tokenizer, label_names=LABEL_NAMES, max_length=max_length
+            path,
+            model=model,
+            tokenizer=tokenizer,
+            label_names=data.label_names,
+            max_length=max_length,
+            data_source=data.source,
         )
         return path
 
@@ -210,13 +296,14 @@ def untrained_checkpoint() -> Callable[..., Path]:
 
 @pytest.fixture(scope="session")
 def trained_checkpoint(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The example model trained once per session with the default TrainConfig (the CLI's).
+    """The default model trained once per session on DEFAULT_DATA with the default
+    TrainConfig, exactly as `train` does without options.
 
-    About a second of setup, shared by every integration and regression test that needs
-    a model that has learned something; never train per test.
+    About a second of setup on the bundled data, shared by every integration and
+    regression test that needs a model that has learned something; never train per test.
     """
     path = tmp_path_factory.mktemp("trained") / "model.pt"
-    train_text_classifier(TrainConfig(), checkpoint_path=path, log=None)
+    train_classifier(TrainConfig(), DEFAULT_DATA, checkpoint_path=path, log=None)
     return path
 
 
@@ -230,3 +317,17 @@ def trained_predictor(trained_checkpoint: Path) -> Predictor:
 def update_golden(request: pytest.FixtureRequest) -> bool:
     """True only when --update-golden was given: the one way the baseline is rewritten."""
     return request.config.getoption("--update-golden")
+
+
+GOLDEN_REPORT = pytest.StashKey[list[str]]()
+
+
+@pytest.fixture(scope="session")
+def golden_report(request: pytest.FixtureRequest) -> list[str]:
+    """Lines saying what --update-golden wrote; printed at the end of the run."""
+    return request.config.stash.setdefault(GOLDEN_REPORT, [])
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    for line in terminalreporter.config.stash.get(GOLDEN_REPORT, []):
+        terminalreporter.write_line(f"--update-golden: {line}", yellow=True)

@@ -1,10 +1,12 @@
 """A self-describing checkpoint: everything needed to serve or resume a model, in one file.
 
-A checkpoint holds the model's config and weights, the tokenizer's vocabulary, the label
-names in class-index order, the sequence length used in training, the feature normaliser's
-statistics (if one was used) and, optionally, the state needed to resume training. Serving
-code rebuilds the model and the tokenizer from the file instead of re-deriving them, so
-inference sees exactly the preprocessing that training saw.
+A checkpoint holds its task ("text" or "tabular"), the model's config and weights, the label
+names in class-index order and the preprocessing that training used: for text the tokenizer's
+vocabulary and the sequence length, for tabular data the feature names and the feature
+normaliser's statistics. It also records where its training data came from (so `evaluate`
+can score the test split it was trained with) and, optionally, the state needed to resume
+training. Serving code rebuilds the model and its preprocessing from the file instead of
+re-deriving them, so inference sees exactly the preprocessing that training saw.
 
 Loading uses ``torch.load(weights_only=True)``: the file may contain only tensors and plain
 Python data, so a checkpoint from an untrusted source can never execute code. Anything
@@ -21,18 +23,21 @@ from typing import Any, TypedDict
 import torch
 from torch import nn
 
-from .data import FeatureNormalizer, Tokenizer
-from .models import build_model
+from .data import FeatureNormalizer, Task, Tokenizer
+from .models import build_model, model_config, model_task
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 REQUIRED_KEYS = (
     "format_version",
+    "task",
     "model_config",
     "model_state",
-    "tokenizer",
     "label_names",
+    "tokenizer",
     "max_length",
+    "feature_names",
     "normalizer",
+    "data_source",
     "training_state",
 )
 _PLAIN_SCALARS = (str, int, float, bool, type(None))
@@ -45,11 +50,14 @@ class CheckpointError(ValueError):
 class Checkpoint(TypedDict):
     """What ``load_checkpoint`` returns: ready-to-use objects, not raw tensors."""
 
+    task: Task
     model: nn.Module  # weights loaded, eval mode, on the CPU
-    tokenizer: Tokenizer
     label_names: tuple[str, ...]  # index i is the name of class i
-    max_length: int
-    normalizer: FeatureNormalizer | None
+    tokenizer: Tokenizer | None  # text only
+    max_length: int | None  # text only: tokens per text
+    feature_names: tuple[str, ...] | None  # tabular only: the columns, in model input order
+    normalizer: FeatureNormalizer | None  # tabular only, when training normalised features
+    data_source: dict[str, Any] | None  # how the training data and its splits were made
     training_state: dict[str, Any] | None
 
 
@@ -57,31 +65,41 @@ def save_checkpoint(
     path: str | PathLike[str],
     *,
     model: nn.Module,
-    tokenizer: Tokenizer,
     label_names: Sequence[str],
-    max_length: int,
+    tokenizer: Tokenizer | None = None,
+    max_length: int | None = None,
+    feature_names: Sequence[str] | None = None,
     normalizer: FeatureNormalizer | None = None,
+    data_source: Mapping[str, Any] | None = None,
     training_state: Mapping[str, Any] | None = None,
 ) -> None:
     """Write a checkpoint that ``load_checkpoint`` can restore without any other file.
 
-    ``training_state`` (optimizer/scheduler state dicts, epoch, RNG states, ...) must be a
-    nested dict of tensors and plain Python values; anything else (a numpy array, a custom
-    object) raises TypeError here rather than producing a file that cannot be loaded safely.
-    The file is written to a temporary name and then renamed, so a crash mid-write never
-    leaves a truncated checkpoint behind.
+    The task follows from the model's forward signature: a text model needs ``tokenizer``
+    and ``max_length``, a tabular model ``feature_names`` (and ``normalizer`` when its
+    features were normalised). ``data_source`` and ``training_state`` (optimizer/scheduler
+    state dicts, epoch, RNG states, ...) must be nested dicts of tensors and plain Python
+    values; anything else (a numpy array, a custom object) raises TypeError here rather
+    than producing a file that cannot be loaded safely. The file is written to a temporary
+    name and then renamed, so a crash mid-write never leaves a truncated checkpoint behind.
     """
-    payload = {
+    task = model_task(model)
+    payload: dict[str, Any] = {
         "format_version": FORMAT_VERSION,
-        "model_config": dict(model.config),
+        "task": task,
+        "model_config": model_config(model),
         "model_state": model.state_dict(),
-        "tokenizer": tokenizer.to_dict(),
         "label_names": list(label_names),
+        "tokenizer": None if tokenizer is None else tokenizer.to_dict(),
         "max_length": max_length,
+        "feature_names": None if feature_names is None else list(feature_names),
         "normalizer": None if normalizer is None else normalizer.state_dict(),
+        "data_source": None if data_source is None else dict(data_source),
         "training_state": None if training_state is None else dict(training_state),
     }
-    problems = _inconsistencies(payload["model_config"], tokenizer, label_names, max_length)
+    problems = _inconsistencies(
+        task, payload["model_config"], label_names, tokenizer, max_length, feature_names, normalizer
+    )
     if problems:
         raise ValueError(f"cannot save checkpoint {path}: {'; '.join(problems)}")
     _require_plain(payload, where="checkpoint")
@@ -97,10 +115,11 @@ def save_checkpoint(
 
 
 def load_checkpoint(path: str | PathLike[str]) -> Checkpoint:
-    """Load a checkpoint safely and rebuild its model, tokenizer and normaliser.
+    """Load a checkpoint safely and rebuild its model and preprocessing.
 
     Raises CheckpointError when the file is missing, unreadable, not a checkpoint, from an
-    unknown format version, or when its weights do not match its model config exactly.
+    unknown format version, or when its parts contradict each other (weights that do not
+    match the model config exactly, a vocabulary or label list of another size, ...).
     """
     payload = _read_payload(path)
 
@@ -118,26 +137,43 @@ def load_checkpoint(path: str | PathLike[str]) -> Checkpoint:
     try:
         model = build_model(payload["model_config"])
         model.load_state_dict(payload["model_state"], strict=True)
-        tokenizer = Tokenizer.from_dict(payload["tokenizer"])
+        tokenizer = (
+            None if payload["tokenizer"] is None else Tokenizer.from_dict(payload["tokenizer"])
+        )
         normalizer = (
             None
             if payload["normalizer"] is None
             else FeatureNormalizer.from_state_dict(payload["normalizer"])
         )
         label_names = tuple(payload["label_names"])
+        feature_names = (
+            None if payload["feature_names"] is None else tuple(payload["feature_names"])
+        )
+        task = model_task(model)
     except (KeyError, TypeError, ValueError, RuntimeError) as error:
         raise fail(f"cannot rebuild its contents: {_one_line(error)}") from error
+    if payload["task"] != task:
+        raise fail(f"says task {payload['task']!r}, but its model serves {task!r}")
     problems = _inconsistencies(
-        payload["model_config"], tokenizer, label_names, payload["max_length"]
+        task,
+        payload["model_config"],
+        label_names,
+        tokenizer,
+        payload["max_length"],
+        feature_names,
+        normalizer,
     )
     if problems:
         raise fail("; ".join(problems))
     return Checkpoint(
+        task=task,
         model=model.eval(),
-        tokenizer=tokenizer,
         label_names=label_names,
+        tokenizer=tokenizer,
         max_length=payload["max_length"],
+        feature_names=feature_names,
         normalizer=normalizer,
+        data_source=payload["data_source"],
         training_state=payload["training_state"],
     )
 
@@ -168,10 +204,13 @@ def _read_payload(path: str | PathLike[str]) -> dict[str, Any]:
 
 
 def _inconsistencies(
+    task: Task,
     model_config: Mapping[str, Any],
-    tokenizer: Tokenizer,
     label_names: Sequence[str],
-    max_length: int,
+    tokenizer: Tokenizer | None,
+    max_length: object,
+    feature_names: Sequence[str] | None,
+    normalizer: FeatureNormalizer | None,
 ) -> list[str]:
     """Ways the parts of a checkpoint contradict each other (empty when they agree)."""
     problems = []
@@ -179,17 +218,39 @@ def _inconsistencies(
         problems.append(
             f"{len(label_names)} label names for a model with {model_config['num_classes']} classes"
         )
-    if model_config.get("vocab_size", tokenizer.vocab_size) != tokenizer.vocab_size:
-        problems.append(
-            f"tokenizer has {tokenizer.vocab_size} tokens, the model embeds "
-            f"{model_config['vocab_size']}"
-        )
-    if not isinstance(max_length, int) or max_length < 1:
-        problems.append(f"max_length must be a positive int, got {max_length!r}")
-    elif max_length > model_config.get("max_length", max_length):
-        problems.append(
-            f"max_length {max_length} exceeds the model's {model_config['max_length']} positions"
-        )
+    if len(set(label_names)) != len(label_names):
+        problems.append(f"label names must be unique, got {list(label_names)}")
+    if task == "text":
+        if tokenizer is None or feature_names is not None or normalizer is not None:
+            problems.append("a text model needs a tokenizer and no feature names or normaliser")
+        elif model_config.get("vocab_size", tokenizer.vocab_size) != tokenizer.vocab_size:
+            problems.append(
+                f"tokenizer has {tokenizer.vocab_size} tokens, the model embeds "
+                f"{model_config['vocab_size']}"
+            )
+        if isinstance(max_length, bool) or not isinstance(max_length, int) or max_length < 1:
+            problems.append(f"max_length must be a positive int, got {max_length!r}")
+        elif max_length > model_config.get("max_length", max_length):
+            positions = model_config["max_length"]
+            problems.append(f"max_length {max_length} exceeds the model's {positions} positions")
+    else:
+        if feature_names is None or tokenizer is not None or max_length is not None:
+            problems.append("a tabular model needs feature names and no tokenizer or max_length")
+        elif len(feature_names) != model_config.get("in_features", len(feature_names)):
+            problems.append(
+                f"{len(feature_names)} feature names for a model with "
+                f"{model_config['in_features']} input features"
+            )
+        if (
+            feature_names is not None
+            and normalizer is not None
+            and normalizer.mean is not None
+            and normalizer.mean.numel() != len(feature_names)
+        ):
+            problems.append(
+                f"the normaliser has {normalizer.mean.numel()} columns for "
+                f"{len(feature_names)} feature names"
+            )
     return problems
 
 

@@ -1,28 +1,37 @@
-"""Command-line interface: train, evaluate and query the example text classifier.
+"""Command-line interface: train, evaluate and query a classifier on your data or the example.
 
-    python -m <module> train --out model.pt [--epochs N] [--seed S] [--device D]
+    python -m <module> train --data PATH [--validation PATH] [--test PATH]
+        [--text-column text] [--label-column label] [--model NAME] --out MODEL.pt [options]
     torchrun --standalone --nproc_per_node=N -m <module> train --out model.pt   # N processes
-    python -m <module> evaluate --model model.pt
-    python -m <module> predict --model model.pt "some text" ["more text" ...]
+    python -m <module> evaluate --model MODEL.pt [--data PATH]
+    python -m <module> predict --model MODEL.pt TEXT [TEXT ...]
+    python -m <module> predict --model MODEL.pt --data ROWS.csv
 
-``evaluate`` and ``predict`` print JSON (one object per line) so scripts can read them.
-Any problem the user can fix (a bad argument, a missing or corrupt checkpoint, an empty
-text) ends with one line on stderr and a non-zero exit status, never a traceback.
+Without --data, ``train`` uses ``task.DEFAULT_DATA`` (the bundled example sentences unless you
+changed it). Every TrainConfig field is a ``train`` option (``--help`` lists them), generated
+from the dataclass so the two never drift apart. ``evaluate`` and ``predict`` print JSON (one
+object per line). Any problem the user can fix (a bad argument, a bad data file, a missing or
+corrupt checkpoint, an empty text) ends with one line on stderr and a non-zero exit status,
+never a traceback, and before any file is written.
 """
 
 import argparse
 import dataclasses
 import json
 import sys
-from collections.abc import Sequence
+import types
+import typing
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import NoReturn
+from typing import Any, NoReturn
 
 import torch
 
-from .data import LABEL_NAMES, load_example_splits
+from .data import DataError, read_inputs, read_table
 from .inference import Predictor
-from .training import TrainConfig, accuracy, macro_f1, train_text_classifier
+from .models import MODEL_REGISTRY
+from .task import DataSpec, read_examples, recorded_test_split, score, train_classifier
+from .training import TrainConfig
 from .training.distributed import BACKENDS, is_main_process, process_group
 
 EXIT_FAILURE = 1  # the command ran but could not finish (e.g. a corrupt checkpoint)
@@ -42,6 +51,16 @@ def _positive_int(value: str) -> int:
     if not value.isdecimal() or int(value) < 1:
         raise argparse.ArgumentTypeError(f"must be a positive integer, got {value!r}")
     return int(value)
+
+
+def _fraction(value: str) -> float:
+    try:
+        number = float(value)
+    except ValueError:
+        number = -1.0
+    if not 0 <= number < 1:
+        raise argparse.ArgumentTypeError(f"must be a number in [0, 1), got {value!r}")
+    return number
 
 
 def _device(value: str) -> str:
@@ -65,18 +84,73 @@ def _output_path(value: str) -> Path:
     return path
 
 
+def _optional(parse: Callable[[str], Any]) -> Callable[[str], Any]:
+    """A parser that also accepts "none" (for TrainConfig fields that may be None)."""
+
+    def parse_or_none(value: str) -> Any:
+        return None if value.lower() == "none" else parse(value)
+
+    return parse_or_none
+
+
+# How each TrainConfig field type is read from the command line; a field of another type
+# fails here at import, so a new field cannot silently miss its flag.
+_PARSERS: dict[Any, Callable[[str], Any]] = {int: int, float: float, str: str}
+_SPECIAL_PARSERS: dict[str, Callable[[str], Any]] = {
+    "epochs": _positive_int,
+    "device": _device,
+    "model": str,
+}
+
+
+def _field_parser(option: dataclasses.Field[Any]) -> Callable[[str], Any]:
+    if option.name in _SPECIAL_PARSERS:
+        return _SPECIAL_PARSERS[option.name]
+    hints = typing.get_type_hints(TrainConfig)
+    kind = hints[option.name]
+    if isinstance(kind, types.UnionType):  # `int | None`: the one non-None member, or "none"
+        (member,) = (arg for arg in typing.get_args(kind) if arg is not type(None))
+        return _optional(_PARSERS[member])
+    return _PARSERS[kind]
+
+
+def _add_train_config_options(parser: argparse.ArgumentParser) -> None:
+    """One --flag per TrainConfig field, named after it, defaulting to the dataclass's default."""
+    group = parser.add_argument_group("training options (TrainConfig)")
+    for option in dataclasses.fields(TrainConfig):
+        extra: dict[str, Any] = {}
+        if option.name == "model":
+            extra["choices"] = sorted(MODEL_REGISTRY)
+        group.add_argument(
+            f"--{option.name.replace('_', '-')}",
+            dest=f"config_{option.name}",
+            type=_field_parser(option),
+            metavar=option.name.upper(),
+            default=argparse.SUPPRESS,  # absent unless given, so "none" can mean None
+            help=f"{option.metadata['help']} (default: {option.default})",
+            **extra,
+        )
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _ArgumentParser(
         prog=f"python -m {__package__}",
-        description="Train, evaluate and query the example text classifier.",
+        description="Train, evaluate and query a classifier on your own data or the example.",
     )
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    train = commands.add_parser("train", help="train on the bundled dataset, save a checkpoint")
+    train = commands.add_parser("train", help="train on a CSV/JSONL file (or the example data)")
     train.add_argument("--out", type=_output_path, required=True, help="checkpoint file to write")
-    train.add_argument("--epochs", type=_positive_int, help="default: TrainConfig.epochs")
-    train.add_argument("--seed", type=int, help="default: TrainConfig.seed")
-    train.add_argument("--device", type=_device, help="e.g. cuda; default: TrainConfig.device")
+    data = train.add_argument_group("data")
+    data.add_argument("--data", type=Path, help="CSV (header row) or JSON Lines file")
+    data.add_argument("--validation", type=Path, help="validation file; default: split of --data")
+    data.add_argument("--test", type=Path, help="test file; default: split of --data")
+    data.add_argument("--text-column", help="column holding the text (default: text)")
+    data.add_argument("--label-column", default="label", help="column holding the label")
+    data.add_argument("--validation-fraction", type=_fraction, default=0.15)
+    data.add_argument("--test-fraction", type=_fraction, default=0.15)
+    data.add_argument("--split-seed", type=int, default=0, help="seed of the stratified split")
+    _add_train_config_options(train)
     train.add_argument(
         "--backend",
         choices=BACKENDS,
@@ -84,13 +158,15 @@ def build_parser() -> argparse.ArgumentParser:
     )
     train.set_defaults(run=_train)
 
-    evaluate = commands.add_parser("evaluate", help="print test-split metrics of a checkpoint")
+    evaluate = commands.add_parser("evaluate", help="print a checkpoint's metrics as JSON")
     evaluate.add_argument("--model", type=Path, required=True, help="checkpoint file to load")
+    evaluate.add_argument("--data", type=Path, help="labelled file; default: its test split")
     evaluate.set_defaults(run=_evaluate)
 
-    predict = commands.add_parser("predict", help="print the predicted class of each text")
+    predict = commands.add_parser("predict", help="print the predicted class of each input")
     predict.add_argument("--model", type=Path, required=True, help="checkpoint file to load")
-    predict.add_argument("texts", nargs="+", metavar="TEXT", help="text(s) to classify")
+    predict.add_argument("--data", type=Path, help="CSV/JSONL of rows to classify")
+    predict.add_argument("texts", nargs="*", metavar="TEXT", help="text(s) to classify")
     predict.set_defaults(run=_predict)
     return parser
 
@@ -104,44 +180,85 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_USAGE
     try:
         args.run(args)
-    except (ValueError, OSError) as error:  # CheckpointError is a ValueError
+    except UsageError as error:
+        print(f"error: {error} (see --help)", file=sys.stderr)
+        return EXIT_USAGE
+    except (ValueError, OSError) as error:  # CheckpointError and DataError are ValueErrors
         print(f"error: {error}", file=sys.stderr)
         return EXIT_FAILURE
     return 0
 
 
-def _train(args: argparse.Namespace) -> None:
-    overrides = {name: getattr(args, name) for name in ("epochs", "seed", "device")}
-    config = dataclasses.replace(
-        TrainConfig(), **{name: value for name, value in overrides.items() if value is not None}
+def _print_json(value: dict[str, Any]) -> None:
+    """One JSON object per line; NaN or Inf (never valid JSON) raise instead of printing."""
+    print(json.dumps(value, ensure_ascii=False, allow_nan=False))
+
+
+def _data_spec(args: argparse.Namespace) -> DataSpec:
+    if args.data is None and (args.validation or args.test or args.text_column):
+        raise UsageError("train: --validation, --test and --text-column need --data")
+    return DataSpec(
+        path=args.data,
+        validation=args.validation,
+        test=args.test,
+        text_column=args.text_column or "text",
+        label_column=args.label_column,
+        task="text" if args.text_column else None,  # a named text column must exist
+        validation_fraction=args.validation_fraction,
+        test_fraction=args.test_fraction,
+        split_seed=args.split_seed,
     )
+
+
+def _train(args: argparse.Namespace) -> None:
+    overrides = {
+        option.name: getattr(args, f"config_{option.name}")
+        for option in dataclasses.fields(TrainConfig)
+        if hasattr(args, f"config_{option.name}")
+    }
+    config = dataclasses.replace(TrainConfig(), **overrides)
+    spec = _data_spec(args)
     with process_group(args.backend, config.device):  # a no-op outside torchrun
-        train_text_classifier(config, checkpoint_path=args.out, log=print)
+        # Reads and checks all the data before it trains or writes anything.
+        train_classifier(config, spec, checkpoint_path=args.out, log=print)
         if is_main_process():
             print(f"saved checkpoint to {args.out}")
 
 
 def _evaluate(args: argparse.Namespace) -> None:
     predictor = Predictor(args.model)
-    if predictor.label_names != LABEL_NAMES:
-        raise ValueError(
-            f"{args.model} predicts {list(predictor.label_names)}, "
-            f"not the bundled dataset's {list(LABEL_NAMES)}"
-        )
-    test = load_example_splits()["test"]
-    predictions = predictor.predict_batch(test.texts)
-    predicted = torch.tensor([LABEL_NAMES.index(result["label"]) for result in predictions])
-    targets = torch.tensor(test.labels)
-    metrics = {
-        "split": "test",
-        "examples": len(test.texts),
-        "accuracy": accuracy(predicted, targets),
-        "macro_f1": macro_f1(predicted, targets, num_classes=len(LABEL_NAMES)),
-    }
-    print(json.dumps(metrics))
+    if args.data is None:
+        examples = recorded_test_split(predictor)
+        source = predictor.data_source or {}
+        scored = {"split": "test", "data": source.get("path") or "bundled example"}
+    else:
+        examples = read_examples(predictor, args.data)
+        scored = {"data": str(args.data)}
+    _print_json({**scored, **score(predictor, examples)})
 
 
 def _predict(args: argparse.Namespace) -> None:
+    if bool(args.texts) == (args.data is not None):
+        raise UsageError("predict: give either TEXT arguments or --data ROWS, not both or neither")
     predictor = Predictor(args.model)
-    for text, result in zip(args.texts, predictor.predict_batch(args.texts), strict=True):
-        print(json.dumps({"text": text, **result}, ensure_ascii=False))
+    if args.data is None:
+        if predictor.task != "text":
+            raise ValueError(
+                f"{args.model} is a tabular model: give the rows to classify with --data ROWS.csv"
+            )
+        for text, result in zip(args.texts, predictor.predict_batch(args.texts), strict=True):
+            _print_json({"text": text, **result})
+        return
+    table = read_table(args.data)
+    source = predictor.data_source or {}
+    try:
+        inputs = read_inputs(
+            table,
+            predictor.task,
+            text_column=source.get("text_column") or "text",
+            feature_columns=predictor.feature_names,
+        )
+    except DataError as error:
+        raise DataError(f"{error} ({args.model} is a {predictor.task} model)") from None
+    for row, result in zip(table.rows, predictor.predict_batch(inputs), strict=True):
+        _print_json({"line": row.line, **result})

@@ -22,6 +22,7 @@ from {{ cookiecutter.module_name }}.data import (
     normalize_features,
 )
 from {{ cookiecutter.module_name }}.inference import Predictor
+from {{ cookiecutter.module_name }}.task import DEFAULT_DATA, fit_preprocessing, load_data
 from {{ cookiecutter.module_name }}.training import TrainConfig
 
 pytestmark = pytest.mark.benchmark
@@ -30,6 +31,12 @@ NUM_TEXTS = 256
 MIN_BATCH_SPEEDUP = 10.0
 # The sizes of the model the CLI trains by default (a TrainConfig with no arguments).
 SHIPPED = TrainConfig()
+
+
+@pytest.fixture(scope="module")
+def shipped_length() -> int:
+    """The sequence length the default pipeline derives from the default data."""
+    return fit_preprocessing(load_data(DEFAULT_DATA), SHIPPED, log=None).max_length
 
 
 @pytest.fixture(scope="module")
@@ -45,7 +52,9 @@ def tokenizer(texts: list[str]) -> Tokenizer:
 
 
 @pytest.fixture(scope="module")
-def predictor(tmp_path_factory: pytest.TempPathFactory, untrained_checkpoint) -> Predictor:
+def predictor(
+    tmp_path_factory: pytest.TempPathFactory, untrained_checkpoint, shipped_length: int
+) -> Predictor:
     """A predictor for a shipped-size model with random weights, saved and loaded once.
 
     Speed depends on the model's sizes, not on what its weights learned: no training needed.
@@ -58,7 +67,7 @@ def predictor(tmp_path_factory: pytest.TempPathFactory, untrained_checkpoint) ->
             path,
             hidden_size=SHIPPED.hidden_size,
             num_layers=SHIPPED.num_layers,
-            max_length=SHIPPED.max_length,
+            max_length=shipped_length,
         )
     )
 
@@ -81,11 +90,11 @@ class TestPreprocessingSpeed:
         normalized = benchmark(normalize_features, features)
         assert normalized.shape == features.shape
 
-    def test_encode_batch(self, benchmark, tokenizer, texts):
+    def test_encode_batch(self, benchmark, tokenizer, texts, shipped_length):
         """Encoding 256 texts stays within 25 % of the saved baseline (--benchmark-compare-fail).
         Catches: a vocabulary lookup that scans a list, one small tensor built per text."""
-        encoded = benchmark(tokenizer.encode_batch, texts, SHIPPED.max_length)
-        assert encoded["input_ids"].shape == (NUM_TEXTS, SHIPPED.max_length)
+        encoded = benchmark(tokenizer.encode_batch, texts, shipped_length)
+        assert encoded["input_ids"].shape == (NUM_TEXTS, shipped_length)
 
 
 class TestPredictionSpeed:

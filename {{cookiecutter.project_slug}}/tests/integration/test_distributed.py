@@ -22,9 +22,9 @@ from torch.utils.data import DataLoader
 
 import {{ cookiecutter.module_name }} as package
 from {{ cookiecutter.module_name }}.cli import main
-from {{ cookiecutter.module_name }}.data import LABEL_NAMES, load_example_splits
 from {{ cookiecutter.module_name }}.inference import Predictor
 from {{ cookiecutter.module_name }}.models import MLPClassifier, TransformerClassifier
+from {{ cookiecutter.module_name }}.task import DEFAULT_DATA, load_data
 from {{ cookiecutter.module_name }}.training import TrainConfig, accuracy, fit, train_one_epoch
 from {{ cookiecutter.module_name }}.training.distributed import (
     TORCHRUN_VARIABLES,
@@ -173,18 +173,20 @@ def torchrun_train(out: Path, *, epochs: int) -> subprocess.CompletedProcess[str
 
 
 def served_validation_metrics(predictor: Predictor) -> tuple[float, float]:
-    """Accuracy and mean cross-entropy of ``predictor`` on the bundled validation split."""
-    validation = load_example_splits()["validation"]
-    results = predictor.predict_batch(validation.texts)
-    predicted = torch.tensor([LABEL_NAMES.index(result["label"]) for result in results])
+    """Accuracy and mean cross-entropy of ``predictor`` on the default data's validation split."""
+    data = load_data(DEFAULT_DATA)
+    validation = data.splits["validation"]
+    results = predictor.predict_batch(validation.inputs)
+    names = predictor.label_names
+    predicted = torch.tensor([names.index(result["label"]) for result in results])
     true_class_probabilities = torch.tensor(
         [
-            result["probabilities"][LABEL_NAMES[label]]
+            result["probabilities"][label]
             for result, label in zip(results, validation.labels, strict=True)
         ]
     )
     loss = -true_class_probabilities.log().mean().item()
-    return accuracy(predicted, torch.tensor(validation.labels)), loss
+    return accuracy(predicted, torch.tensor(data.labels("validation"))), loss
 
 
 def feature_items(num_items: int = 8) -> list[dict[str, torch.Tensor]]:
@@ -360,7 +362,7 @@ class TestDataParallelTraining:
         payload = torch.load(checkpoint, weights_only=True)
         assert not [key for key in payload["model_state"] if key.startswith("module.")]
         assert payload["training_state"]["world_size"] == 2
-        shard_size = math.ceil(len(load_example_splits()["train"].texts) / 2)
+        shard_size = math.ceil(len(load_data(DEFAULT_DATA).splits["train"]) / 2)
         steps = payload["training_state"]["scheduler"]["last_epoch"]
         assert steps == math.ceil(shard_size / TrainConfig().batch_size)
         logged = payload["training_state"]["history"][-1]

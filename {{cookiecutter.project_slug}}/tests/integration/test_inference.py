@@ -24,10 +24,12 @@ from {{ cookiecutter.module_name }}.data import (
     TextDataset,
     Tokenizer,
     build_tokenizer,
-    load_example_splits,
 )
 from {{ cookiecutter.module_name }}.inference import Predictor
+from {{ cookiecutter.module_name }}.inference.predictor import MAX_BATCH_SIZE
 from {{ cookiecutter.module_name }}.models import MLPClassifier, TransformerClassifier
+from {{ cookiecutter.module_name }}.task import DEFAULT_DATA, fit_preprocessing, load_data
+from {{ cookiecutter.module_name }}.training import TrainConfig
 
 # Deliberately not the bundled dataset's classes, and not in alphabetical order, so a
 # predictor that hard-codes or sorts label names gives itself away.
@@ -149,15 +151,6 @@ class TestCheckpointRoundTrip:
         assert loaded.pop("weights").equal(state.pop("weights"))
         assert loaded == state
 
-    def test_normalizer_statistics_round_trip(self, tmp_path, model, tokenizer):
-        """A saved feature normaliser transforms exactly as the one fitted in training.
-        Catches: statistics recomputed at serving time, or not saved at all."""
-        features = torch.randn(32, 3) * 5 + 2
-        normalizer = FeatureNormalizer().fit(features)
-        path = save_tiny_checkpoint(tmp_path / "scaled.pt", model, tokenizer, normalizer=normalizer)
-        restored = load_checkpoint(path)["normalizer"]
-        torch.testing.assert_close(restored.transform(features), normalizer.transform(features))
-
     def test_save_refuses_state_that_safe_loading_would_reject(self, tmp_path, model, tokenizer):
         """A numpy array in the training state fails at save time, naming where it is.
         Catches: writing a checkpoint that weights_only loading can never open again."""
@@ -174,17 +167,6 @@ class TestCheckpointRoundTrip:
         state = {"history": [torch.ones(1), torch.ones(1).numpy()]}
         with pytest.raises(TypeError, match=r"\['history'\]\[1\] is a numpy"):
             save_tiny_checkpoint(tmp_path / "bad.pt", model, tokenizer, training_state=state)
-
-    def test_mlp_checkpoint_round_trips(self, tmp_path, tokenizer):
-        """An MLP, whose config has no vocab_size or max_length, saves and reloads with the
-        same outputs. Catches: consistency checks that demand transformer-only config keys,
-        so every MLP checkpoint is refused."""
-        mlp = MLPClassifier(in_features=3, hidden_size=16, num_classes=len(LABEL_NAMES)).eval()
-        path = save_tiny_checkpoint(tmp_path / "mlp.pt", mlp, tokenizer)
-        restored = load_checkpoint(path)["model"]
-        features = torch.randn(4, 3)
-        with torch.no_grad():
-            torch.testing.assert_close(restored(features), mlp(features))
 
     def test_failed_save_keeps_the_previous_checkpoint(
         self, checkpoint_path, model, tokenizer, monkeypatch
@@ -206,6 +188,116 @@ class TestCheckpointRoundTrip:
             save_tiny_checkpoint(checkpoint_path, model, tokenizer)
         assert checkpoint_path.read_bytes() == before
         assert [path.name for path in checkpoint_path.parent.iterdir()] == ["model.pt"]
+
+
+FEATURE_NAMES = ("height_cm", "weight_kg", "age")
+
+
+@pytest.fixture
+def feature_rows() -> torch.Tensor:
+    """(32, 3) raw features on very different scales, as a CSV of measurements has them."""
+    generator = torch.Generator().manual_seed(0)
+    scale, offset = torch.tensor([10.0, 15.0, 20.0]), torch.tensor([170.0, 70.0, 40.0])
+    return torch.randn(32, 3, generator=generator) * scale + offset
+
+
+@pytest.fixture
+def tabular_checkpoint(tmp_path: Path, feature_rows: torch.Tensor) -> tuple[Path, MLPClassifier]:
+    """A random-weights MLP over FEATURE_NAMES, saved with a normaliser fitted on feature_rows."""
+    mlp = MLPClassifier(len(FEATURE_NAMES), hidden_size=16, num_classes=len(LABEL_NAMES)).eval()
+    normalizer = FeatureNormalizer().fit(feature_rows)
+    path = tmp_path / "tabular.pt"
+    save_checkpoint(
+        path,
+        model=mlp,
+        label_names=LABEL_NAMES,
+        feature_names=FEATURE_NAMES,
+        normalizer=normalizer,
+    )
+    return path, mlp
+
+
+class TestTabularCheckpoint:
+    def test_records_the_task_and_the_features(self, tabular_checkpoint):
+        """A tabular checkpoint says so and keeps the feature names in input order, with no
+        tokenizer. Catches: a checkpoint format that only knows text models."""
+        loaded = load_checkpoint(tabular_checkpoint[0])
+        assert loaded["task"] == "tabular"
+        assert loaded["feature_names"] == FEATURE_NAMES
+        assert loaded["tokenizer"] is None
+
+    def test_normalizer_statistics_round_trip(self, tabular_checkpoint, feature_rows):
+        """The saved normaliser transforms exactly as the one fitted in training.
+        Catches: statistics recomputed at serving time, or not saved at all."""
+        restored = load_checkpoint(tabular_checkpoint[0])["normalizer"]
+        expected = FeatureNormalizer().fit(feature_rows).transform(feature_rows)
+        torch.testing.assert_close(restored.transform(feature_rows), expected)
+
+    def test_predictor_applies_the_saved_normaliser(self, tabular_checkpoint, feature_rows):
+        """Raw rows in, the probabilities of the model on the NORMALISED rows out (atol 1e-6).
+        Catches: a predictor that feeds raw features to a model trained on standardised ones."""
+        path, mlp = tabular_checkpoint
+        normalized = FeatureNormalizer().fit(feature_rows).transform(feature_rows)
+        with torch.no_grad():
+            expected = torch.softmax(mlp(normalized), dim=-1)
+        results = Predictor(path).predict_batch(feature_rows.tolist())
+        actual = torch.tensor([probabilities_of(result) for result in results])
+        torch.testing.assert_close(actual, expected, rtol=0, atol=1e-6)
+
+    def test_a_single_row_equals_the_same_row_in_a_batch(self, tabular_checkpoint, feature_rows):
+        """One row served alone gets the probabilities it gets inside a batch (atol 1e-6).
+        Catches: per-request statistics (a lone row normalises to zeros) and batch coupling."""
+        predictor = Predictor(tabular_checkpoint[0])
+        rows = feature_rows[:5].tolist()
+        batch = predictor.predict_batch(rows)
+        for row, in_batch in zip(rows, batch, strict=True):
+            assert probabilities_of(predictor.predict(row)) == pytest.approx(
+                probabilities_of(in_batch), abs=1e-6
+            )
+
+    def test_named_features_equal_positional_ones(self, tabular_checkpoint, feature_rows):
+        """A row given as {name: value}, in any key order, equals the positional row.
+        Catches: columns matched by position after a CSV's columns were reordered."""
+        predictor = Predictor(tabular_checkpoint[0])
+        row = feature_rows[0].tolist()
+        named = dict(reversed(list(zip(FEATURE_NAMES, row, strict=True))))
+        assert predictor.predict(named) == predictor.predict(row)
+
+    @pytest.mark.parametrize(
+        ("row", "error", "message"),
+        [
+            pytest.param([1.0, 2.0], ValueError, "must have 3 features, got 2", id="short"),
+            pytest.param([1.0, float("nan"), 3.0], ValueError, "'weight_kg' must be fin", id="nan"),
+            pytest.param([1.0, "2", 3.0], TypeError, "'weight_kg' must be a number", id="str"),
+            pytest.param({"height_cm": 1.0}, ValueError, r"missing \['weight_kg', 'ag", id="names"),
+            pytest.param("1,2,3", TypeError, "sequence of 3 numbers", id="text"),
+        ],
+    )
+    def test_bad_rows_are_refused_clearly(self, tabular_checkpoint, row, error, message):
+        """A row of the wrong width, a NaN, a string or missing names fails naming the feature.
+        Catches: NaN predictions returned with a label, and columns silently broadcast."""
+        with pytest.raises(error, match=message):
+            Predictor(tabular_checkpoint[0]).predict(row)
+
+    def test_saving_a_tabular_model_with_a_tokenizer_is_refused(self, tmp_path, tokenizer):
+        """An MLP saved as if it read text fails before writing, naming what it needs.
+        Catches: a checkpoint whose predictor would tokenise text for a feature model."""
+        mlp = MLPClassifier(len(FEATURE_NAMES), hidden_size=16, num_classes=len(LABEL_NAMES))
+        path = tmp_path / "confused.pt"
+        with pytest.raises(ValueError, match="tabular model needs feature names"):
+            save_checkpoint(
+                path, model=mlp, label_names=LABEL_NAMES, tokenizer=tokenizer, max_length=8
+            )
+        assert not path.exists()
+
+    def test_feature_names_must_fit_the_model(self, tmp_path):
+        """Two feature names for a three-input MLP fail, giving both counts.
+        Catches: serving rows whose columns the model cannot have been trained on."""
+        mlp = MLPClassifier(len(FEATURE_NAMES), hidden_size=16, num_classes=len(LABEL_NAMES))
+        with pytest.raises(ValueError, match="2 feature names for a model with 3 input"):
+            save_checkpoint(
+                tmp_path / "m.pt", model=mlp, label_names=LABEL_NAMES, feature_names=("a", "b")
+            )
 
 
 class _RunsCodeWhenUnpickled:
@@ -327,6 +419,25 @@ class TestCheckpointErrors:
             )
         assert not path.exists()
 
+    def test_task_must_match_the_model(self, checkpoint_path):
+        """A text model's checkpoint that claims to be tabular is refused, naming both.
+        Catches: a predictor that trusts the task field and feeds rows to a text model."""
+        rewrite_checkpoint(checkpoint_path, lambda payload: payload.update(task="tabular"))
+        with pytest.raises(CheckpointError, match="task 'tabular', but its model serves 'text'"):
+            load_checkpoint(checkpoint_path)
+
+    def test_label_names_must_be_unique(self, tmp_path, model, tokenizer):
+        """Two classes with one name fail at save time. Catches: a confidence that is not the
+        probability of the predicted label, because two classes share its key."""
+        with pytest.raises(ValueError, match="label names must be unique"):
+            save_checkpoint(
+                tmp_path / "dup.pt",
+                model=model,
+                tokenizer=tokenizer,
+                label_names=("a", "b", "a", "c"),
+                max_length=8,
+            )
+
     def test_unknown_format_version_is_rejected(self, checkpoint_path):
         """A checkpoint from a newer format version raises instead of being misread."""
         rewrite_checkpoint(checkpoint_path, lambda payload: payload.update(format_version=99))
@@ -411,6 +522,17 @@ class TestInputValidation:
         """A blank text inside a batch raises, naming its position."""
         with pytest.raises(ValueError, match=r"Input cannot be empty.*text 2"):
             predictor.predict_batch([TEXTS[0], TEXTS[1], "   "])
+
+    def test_an_enormous_batch_size_is_run_in_bounded_chunks(self, predictor):
+        """batch_size=10**9 on 1,100 texts runs forward passes of at most MAX_BATCH_SIZE
+        examples. Catches: one forward pass over everything, whose memory grows with N."""
+        sizes = []
+        predictor.model.register_forward_hook(
+            lambda module, inputs, output: sizes.append(output.shape[0])
+        )
+        predictor.predict_batch(TEXTS * 184, batch_size=10**9)
+        assert sum(sizes) == len(TEXTS) * 184
+        assert max(sizes) <= MAX_BATCH_SIZE
 
     def test_a_string_is_not_a_batch(self, predictor):
         """predict_batch("text") raises TypeError.
@@ -542,17 +664,19 @@ class TestTrainServeParity:
             expected = torch.softmax(logits, dim=-1)[0].tolist()
             assert probabilities_of(predictor.predict(text)) == pytest.approx(expected, abs=1e-6)
 
-    def test_trained_checkpoint_carries_the_training_vocabulary(self, trained_checkpoint):
-        """The bundled pipeline's checkpoint encodes test texts as a training-time dataset
-        would. Catches: a tokenizer rebuilt from other texts than the training split."""
-        splits = load_example_splits()
+    def test_trained_checkpoint_preprocesses_like_training(self, trained_checkpoint):
+        """The default pipeline's checkpoint turns the default data's test inputs into exactly
+        the model inputs training built for them, text or tabular. Catches: a tokenizer or
+        normaliser refitted on other data than the training split."""
+        data = load_data(DEFAULT_DATA)
         predictor = Predictor(trained_checkpoint)
-        dataset = TextDataset(
-            splits["test"].texts,
-            max_length=predictor.max_length,
-            tokenizer=build_tokenizer(splits["train"].texts),
-        )
-        assert predictor.encode(splits["test"].texts)["input_ids"].equal(dataset.input_ids)
+        preprocessing = fit_preprocessing(data, TrainConfig(), log=None)
+        test = data.splits["test"]
+        dataset = preprocessing.dataset(test, data.labels("test"), len(data.label_names))
+        served = predictor.encode(test.inputs)
+        for index in range(len(test)):
+            for name, value in served.items():
+                assert torch.equal(value[index], dataset[index][name]), (index, name)
 
 
 class TestServingMode:
@@ -595,17 +719,3 @@ class TestServingMode:
         for on_cpu, on_gpu in zip(cpu, gpu, strict=True):
             assert on_gpu["label"] == on_cpu["label"]
             assert probabilities_of(on_gpu) == pytest.approx(probabilities_of(on_cpu), abs=1e-4)
-
-
-class TestTrainedPredictor:
-    def test_trained_model_classifies_the_held_out_test_split(self, trained_checkpoint):
-        """After the fast training run, at least 90 % of the bundled test split is right.
-        Catches: a checkpoint saved before training, or a predictor with shuffled labels."""
-        test = load_example_splits()["test"]
-        predictor = Predictor(trained_checkpoint)
-        results = predictor.predict_batch(test.texts)
-        correct = sum(
-            result["label"] == predictor.label_names[label]
-            for result, label in zip(results, test.labels, strict=True)
-        )
-        assert correct / len(test.labels) >= 0.9

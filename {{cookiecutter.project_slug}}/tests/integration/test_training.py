@@ -1,7 +1,8 @@
-"""The training layer: one step, one epoch, evaluation, metrics, seeding, fit and the pipeline.
+"""The training layer: one step, one epoch, evaluation, metrics, seeding, fit and the task wiring.
 
-Fast tests train a tiny MLP on a few random feature vectors; the text pipeline tests use a
-tiny TrainConfig, and the only slow test trains the default configuration.
+Fast tests train a tiny MLP on a few random feature vectors; the pipeline tests train with a
+tiny TrainConfig on the small text and tabular files of conftest.py, never on the bundled
+example, so they hold whatever data the project is pointed at.
 """
 
 import random
@@ -15,14 +16,11 @@ from torch import nn
 from torch.optim.lr_scheduler import LambdaLR
 from torch.utils.data import DataLoader
 
-from {{ cookiecutter.module_name }}.checkpoint import load_checkpoint, save_checkpoint
-from {{ cookiecutter.module_name }}.data import (
-    LABEL_NAMES,
-    TextDataset,
-    build_tokenizer,
-    load_example_splits,
-)
-from {{ cookiecutter.module_name }}.models import MLPClassifier, TransformerClassifier
+from {{ cookiecutter.module_name }}.checkpoint import load_checkpoint
+from {{ cookiecutter.module_name }}.data import DataError, TextDataset, build_tokenizer
+from {{ cookiecutter.module_name }}.inference import Predictor
+from {{ cookiecutter.module_name }}.models import MLPClassifier
+from {{ cookiecutter.module_name }}.task import DataSpec, train_classifier
 from {{ cookiecutter.module_name }}.training import (
     FocalLoss,
     TrainConfig,
@@ -36,7 +34,6 @@ from {{ cookiecutter.module_name }}.training import (
     seed_everything,
     train_one_epoch,
     train_step,
-    train_text_classifier,
     warmup_linear_decay,
 )
 
@@ -47,8 +44,9 @@ draw_numpy = np.random.rand
 # target, 0 elsewhere) the target then gets p = e / (e + C - 1) = 0.576 for C = 3, so
 # cross-entropy stays >= -ln(p) = 0.551 and focal loss (gamma=2) >= (1 - p)^2 * -ln(p) = 0.099.
 OVERFIT_LOSS_THRESHOLD = 0.01  # a tenth of the lower floor: a model behind softmax cannot pass
-# A tiny text-pipeline run: 4 steps per epoch of a 16-wide transformer, ~0.05 s an epoch.
-TINY_TEXT_CONFIG = TrainConfig(epochs=2, batch_size=64, max_length=8, hidden_size=16)
+# Tiny pipeline runs on the conftest data: a step or two per epoch, milliseconds each.
+TINY_TEXT_CONFIG = TrainConfig(epochs=2, batch_size=16, max_length=8, hidden_size=16)
+TINY_TABULAR_CONFIG = TrainConfig(epochs=2, batch_size=16, hidden_size=16)
 
 
 def feature_items(num_items: int, seed: int) -> list[dict[str, torch.Tensor]]:
@@ -84,7 +82,9 @@ class Interrupted(Exception):
 
 
 def crash(line: str) -> None:
-    raise Interrupted(line)
+    """A log callback that simulates a crash right after the first epoch's log line."""
+    if line.startswith("epoch"):
+        raise Interrupted(line)
 
 
 def assert_same_weights(model: nn.Module, other: nn.Module) -> None:
@@ -509,8 +509,19 @@ class TestOverfitting:
         assert accuracy(logits.argmax(dim=1), batch["label"]) == 1.0
 
 
-class TestTrainTextClassifier:
-    def test_same_seed_gives_identical_weights(self):
+@pytest.fixture
+def text_data(text_csv) -> DataSpec:
+    """The support messages: 24 training, 6 validation and 6 test texts."""
+    return DataSpec(path=text_csv)
+
+
+@pytest.fixture
+def tabular_data(tabular_csv) -> DataSpec:
+    return DataSpec(path=tabular_csv)
+
+
+class TestTrainClassifier:
+    def test_same_seed_gives_identical_weights(self, text_data):
         """Two runs with one seed in one process end with bit-identical weights, although
         the global generator moved in between.
 
@@ -518,28 +529,58 @@ class TestTrainTextClassifier:
         whatever state the process was in) and unseeded shuffling or augmentation.
         """
         config = replace(TINY_TEXT_CONFIG, epochs=1)
-        first, _, _ = train_text_classifier(config, log=None)
+        first = train_classifier(config, text_data, log=None)
         torch.rand(100)  # other code in the process draws random numbers
-        second, _, _ = train_text_classifier(config, log=None)
-        assert_same_weights(first, second)
+        second = train_classifier(config, text_data, log=None)
+        assert_same_weights(first.model, second.model)
 
-    def test_another_seed_gives_other_weights(self):
+    def test_another_seed_gives_other_weights(self, text_data):
         """Seeds 0 and 1 give different weights. Catches config.seed being ignored."""
-        first, _, _ = train_text_classifier(replace(TINY_TEXT_CONFIG, epochs=1), log=None)
-        other, _, _ = train_text_classifier(replace(TINY_TEXT_CONFIG, epochs=1, seed=1), log=None)
-        assert not torch.equal(first.head.weight, other.head.weight)
+        first = train_classifier(replace(TINY_TEXT_CONFIG, epochs=1), text_data, log=None)
+        other = train_classifier(replace(TINY_TEXT_CONFIG, epochs=1, seed=1), text_data, log=None)
+        assert not torch.equal(first.model.head.weight, other.model.head.weight)
 
-    def test_tokenizer_is_built_from_the_training_texts_only(self):
-        """The returned tokenizer has exactly the vocabulary of the training split.
+    def test_tokenizer_is_built_from_the_training_texts_only(self, text_data):
+        """The tokenizer has exactly the vocabulary of the training split.
 
         Catches validation or test words leaking into the vocabulary (the model would
         have seen held-out data before it is evaluated on it).
         """
-        _, tokenizer, _ = train_text_classifier(replace(TINY_TEXT_CONFIG, epochs=1), log=None)
-        expected = build_tokenizer(load_example_splits()["train"].texts)
-        assert tokenizer.vocab == expected.vocab
+        trained = train_classifier(replace(TINY_TEXT_CONFIG, epochs=1), text_data, log=None)
+        expected = build_tokenizer(trained.data.splits["train"].inputs)
+        assert trained.preprocessing.tokenizer.vocab == expected.vocab
 
-    def test_validation_metrics_are_those_of_the_untouched_validation_split(self):
+    def test_normaliser_is_fitted_on_the_training_rows_only(self, tabular_data):
+        """The tabular normaliser holds the mean and std of the training split's features.
+        Catches: statistics of the whole file, which leak the test rows into training."""
+        trained = train_classifier(replace(TINY_TABULAR_CONFIG, epochs=1), tabular_data, log=None)
+        train = torch.tensor(trained.data.splits["train"].inputs)
+        normalizer = trained.preprocessing.normalizer
+        torch.testing.assert_close(normalizer.mean, train.mean(dim=0))
+        torch.testing.assert_close(normalizer.std, train.std(dim=0, correction=0))
+
+    def test_the_derived_max_length_covers_the_training_texts(self, text_data):
+        """Without max_length, it is the token count of the longest training text (99% of
+        24 texts is all of them), and the log says none is truncated. Catches: a fixed
+        length that silently cuts real sentences short."""
+        lines = []
+        trained = train_classifier(
+            replace(TINY_TEXT_CONFIG, epochs=1, max_length=None), text_data, log=lines.append
+        )
+        tokenizer = trained.preprocessing.tokenizer
+        longest = max(len(tokenizer.tokenize(text)) for text in trained.data.splits["train"].inputs)
+        assert trained.preprocessing.max_length == longest
+        assert f"max_length {longest}: 0.0% of training texts are truncated" in lines
+
+    def test_the_log_says_how_many_texts_are_truncated(self, text_data):
+        """With max_length 3 every support message is cut, and the log says 100%."""
+        lines = []
+        train_classifier(
+            replace(TINY_TEXT_CONFIG, epochs=1, max_length=3), text_data, log=lines.append
+        )
+        assert "max_length 3: 100.0% of training texts are truncated" in lines
+
+    def test_validation_metrics_are_those_of_the_untouched_validation_split(self, text_data):
         """The last epoch's validation loss and accuracy equal evaluate() of the returned
         model on the validation split as it is (loss within 1e-6).
 
@@ -547,26 +588,50 @@ class TestTrainTextClassifier:
         metrics that mislead early stopping and model selection) and metrics measured
         before the last update.
         """
-        config = replace(TINY_TEXT_CONFIG, epochs=1)
-        model, tokenizer, history = train_text_classifier(config, log=None)
-        validation = load_example_splits()["validation"]
+        config = replace(TINY_TEXT_CONFIG, epochs=1, token_dropout=0.5)
+        trained = train_classifier(config, text_data, log=None)
+        validation = trained.data.splits["validation"]
         dataset = TextDataset(
-            validation.texts, validation.labels, config.max_length, tokenizer=tokenizer
+            validation.inputs,
+            trained.data.labels("validation"),
+            trained.preprocessing.max_length,
+            tokenizer=trained.preprocessing.tokenizer,
         )
-        metrics = evaluate(model, DataLoader(dataset, batch_size=256), nn.CrossEntropyLoss())
-        assert history[-1]["val_loss"] == pytest.approx(metrics["loss"], abs=1e-6)
-        assert history[-1]["val_accuracy"] == metrics["accuracy"]
+        metrics = evaluate(
+            trained.model, DataLoader(dataset, batch_size=256), nn.CrossEntropyLoss()
+        )
+        assert trained.history[-1]["val_loss"] == pytest.approx(metrics["loss"], abs=1e-6)
+        assert trained.history[-1]["val_accuracy"] == metrics["accuracy"]
 
-    def test_checkpoint_serves_the_trained_model(self, tmp_path):
+    def test_checkpoint_serves_the_trained_model(self, tmp_path, text_data):
         """The checkpoint written after the last epoch rebuilds a model with the returned
-        model's weights. Catches a checkpoint written before the last update."""
+        model's weights and the data's label names. Catches a checkpoint written before the
+        last update, or one that names the classes of another dataset."""
         path = tmp_path / "model.pt"
-        model, _, _ = train_text_classifier(replace(TINY_TEXT_CONFIG, epochs=1), path, log=None)
+        trained = train_classifier(replace(TINY_TEXT_CONFIG, epochs=1), text_data, path, log=None)
         checkpoint = load_checkpoint(path)
-        assert_same_weights(checkpoint["model"], model)
+        assert_same_weights(checkpoint["model"], trained.model)
+        assert checkpoint["label_names"] == ("account", "delivery", "refund")
         assert checkpoint["training_state"]["epoch"] == 1
 
-    def test_resuming_from_a_checkpoint_matches_an_uninterrupted_run(self, tmp_path):
+    def test_tabular_checkpoint_serves_the_trained_model(self, tmp_path, tabular_data):
+        """A tabular run saves the MLP with its feature names and normaliser: the Predictor
+        on raw rows gives the model's output on the normalised rows (atol 1e-6)."""
+        path = tmp_path / "model.pt"
+        trained = train_classifier(
+            replace(TINY_TABULAR_CONFIG, epochs=1), tabular_data, path, log=None
+        )
+        rows = trained.data.splits["test"].inputs
+        expected = torch.softmax(
+            trained.model.eval()(trained.preprocessing.normalizer.transform(torch.tensor(rows))),
+            dim=-1,
+        )
+        results = Predictor(path).predict_batch(rows)
+        assert [r["probabilities"]["high"] for r in results] == pytest.approx(
+            expected[:, 0].tolist(), abs=1e-6
+        )
+
+    def test_resuming_from_a_checkpoint_matches_an_uninterrupted_run(self, tmp_path, text_data):
         """Crash after epoch 1 of 2, resume from the checkpoint file: the weights and the
         history equal those of an uninterrupted run bit for bit (CPU).
 
@@ -574,43 +639,51 @@ class TestTrainTextClassifier:
         scheduler, RNG), and a resume that repeats or skips an epoch.
         """
         path = tmp_path / "model.pt"
-        uninterrupted, _, expected_history = train_text_classifier(TINY_TEXT_CONFIG, log=None)
+        uninterrupted = train_classifier(TINY_TEXT_CONFIG, text_data, log=None)
         with pytest.raises(Interrupted):
-            train_text_classifier(TINY_TEXT_CONFIG, path, log=crash)
-        resumed, _, history = train_text_classifier(
-            TINY_TEXT_CONFIG, path, resume_from=path, log=None
-        )
-        assert history == expected_history
-        assert_same_weights(resumed, uninterrupted)
+            train_classifier(TINY_TEXT_CONFIG, text_data, path, log=crash)
+        resumed = train_classifier(TINY_TEXT_CONFIG, text_data, path, resume_from=path, log=None)
+        assert resumed.history == uninterrupted.history
+        assert_same_weights(resumed.model, uninterrupted.model)
 
-    def test_refuses_to_resume_under_another_config(self, tmp_path):
+    def test_refuses_to_resume_under_another_config(self, tmp_path, text_data):
         """Resuming with another lr raises ValueError naming the field and both values,
         instead of silently mixing two schedules."""
         path = tmp_path / "model.pt"
         config = replace(TINY_TEXT_CONFIG, epochs=1)
-        train_text_classifier(config, path, log=None)
+        train_classifier(config, text_data, path, log=None)
         with pytest.raises(ValueError, match=r"lr: 0.005 -> 0.001"):
-            train_text_classifier(replace(config, lr=1e-3), resume_from=path, log=None)
+            train_classifier(replace(config, lr=1e-3), text_data, resume_from=path, log=None)
 
-    def test_refuses_to_resume_without_training_state(self, tmp_path):
+    def test_refuses_to_resume_without_training_state(
+        self, tmp_path, text_data, untrained_checkpoint
+    ):
         """A checkpoint saved for serving only (no training state) cannot be resumed: a
         ValueError says so, instead of a KeyError or a silent restart from scratch."""
-        path = tmp_path / "model.pt"
-        tokenizer = build_tokenizer(load_example_splits()["train"].texts)
-        model = TransformerClassifier(tokenizer.vocab_size, 16, 1, len(LABEL_NAMES), max_length=8)
-        save_checkpoint(
-            path, model=model, tokenizer=tokenizer, label_names=LABEL_NAMES, max_length=8
-        )
+        path = untrained_checkpoint(tmp_path / "model.pt", max_length=8)
         with pytest.raises(ValueError, match="holds no training state"):
-            train_text_classifier(TINY_TEXT_CONFIG, resume_from=path, log=None)
+            train_classifier(TINY_TEXT_CONFIG, text_data, resume_from=path, log=None)
 
-    @pytest.mark.slow
-    def test_default_config_reaches_95_percent_validation_accuracy(self):
-        """The default TrainConfig reaches >= 95 % validation accuracy on the bundled data
-        (it reaches 98-100 % for every seed tried), so the CLI's model is usable.
+    @pytest.mark.parametrize(
+        ("model", "data", "message"),
+        [
+            ("mlp", "text_data", "model 'mlp' does not classify text data.*transformer"),
+            ("transformer", "tabular_data", "'transformer' does not classify tabular.*mlp"),
+        ],
+    )
+    def test_a_model_of_the_other_task_is_refused(self, model, data, message, request):
+        """--model mlp on text (or transformer on rows) fails naming the models that fit.
+        Catches: a model fed inputs it has no argument for, failing deep in forward."""
+        with pytest.raises(ValueError, match=message):
+            train_classifier(
+                replace(TINY_TEXT_CONFIG, model=model), request.getfixturevalue(data), log=None
+            )
 
-        Catches any regression that slows learning: a broken schedule, a weak default,
-        padding that leaks into the prediction.
-        """
-        _, _, history = train_text_classifier(TrainConfig(), log=None)
-        assert history[-1]["val_accuracy"] >= 0.95
+    def test_bad_data_fails_before_anything_is_written(self, tmp_path, support_rows, write_table):
+        """A blank text in the data raises DataError and no checkpoint file appears.
+        Catches: a run that trains for minutes, then dies, leaving a half-written file."""
+        support_rows[5]["text"] = " "
+        spec = DataSpec(path=write_table(tmp_path / "bad.csv", support_rows))
+        with pytest.raises(DataError, match=r"bad.csv:7, column 'text': the text is blank"):
+            train_classifier(TINY_TEXT_CONFIG, spec, tmp_path / "model.pt", log=None)
+        assert not (tmp_path / "model.pt").exists()

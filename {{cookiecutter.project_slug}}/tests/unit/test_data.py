@@ -1,4 +1,4 @@
-"""Unit tests for feature normalisation, augmentation, datasets and the example data.
+"""Unit tests for feature normalisation, augmentation and datasets.
 
 Data bugs rarely crash: a normaliser fitted on the test set, augmentation leaking into
 evaluation or labels shuffled apart from their texts all train "fine" and quietly cost
@@ -13,7 +13,6 @@ from hypothesis import strategies as st
 from torch.utils.data import DataLoader
 
 from {{ cookiecutter.module_name }}.data import (
-    LABEL_NAMES,
     PAD_ID,
     UNK_ID,
     FeatureDataset,
@@ -22,16 +21,12 @@ from {{ cookiecutter.module_name }}.data import (
     TextDataset,
     TokenDropout,
     build_tokenizer,
-    load_example_splits,
-    make_example_texts,
     normalize_features,
 )
 
 TEXTS = ("the striker scored", "the chef cooked a spicy curry", "a bug", "the engineer fixed it")
 LABELS = (0, 2, 1, 1)
 MAX_LENGTH = 8
-# One unambiguous word per topic of the example data, for label-semantics checks.
-ANCHOR_WORDS = [("striker", "sports"), ("laptop", "technology"), ("chef", "food")]
 
 
 def generator(seed: int) -> torch.Generator:
@@ -46,12 +41,6 @@ def features(rows: int = 64, seed: int = 0) -> torch.Tensor:
 
 def population_std(x: torch.Tensor) -> torch.Tensor:
     return x.std(dim=0, correction=0)
-
-
-@pytest.fixture(scope="module")
-def splits():
-    """Computed once per module: pure and only read, and the split tests all use the default."""
-    return load_example_splits()
 
 
 class TestNormalizeFeatures:
@@ -573,150 +562,3 @@ class TestFeatureDataset:
             FeatureDataset(torch.ones(4, 3, dtype=torch.long))
         with pytest.raises(ValueError, match="2-D"):
             FeatureDataset(torch.ones(4))
-
-
-class TestMakeExampleTexts:
-    def test_is_deterministic(self):
-        """Same arguments, same texts in the same order. Catches use of an unseeded RNG or
-        of Python's per-process string hash, which breaks golden tests across machines."""
-        assert make_example_texts(seed=3) == make_example_texts(seed=3)
-
-    def test_seed_changes_the_sample(self):
-        """Another seed draws other sentences. Catches a seed that is accepted but ignored."""
-        assert make_example_texts(seed=0)[0] != make_example_texts(seed=1)[0]
-
-    def test_sentences_are_distinct(self):
-        """No sentence appears twice. Catches duplicates, which could later sit in both
-        train and test and inflate test accuracy."""
-        texts, _ = make_example_texts()
-        assert len(set(texts)) == len(texts)
-
-    @pytest.mark.parametrize("num_per_class", [1, 10, 120])
-    def test_classes_are_balanced_and_interleaved(self, num_per_class):
-        """Each class has num_per_class examples, ordered 0, 1, 2, 0, ... Catches a
-        class-sorted list, whose prefixes (e.g. a quick subset) hold one class only."""
-        _, labels = make_example_texts(num_per_class=num_per_class)
-        assert labels == list(range(len(LABEL_NAMES))) * num_per_class
-
-    def test_sentences_read_like_sentences(self):
-        """Sentences start with a capital, end with a period and have single spaces.
-        Catches an empty optional phrase leaving double or leading spaces."""
-        texts, _ = make_example_texts(num_per_class=30)
-        for text in texts:
-            assert text[0].isupper()
-            assert text.endswith(".")
-            assert "  " not in text
-
-    @pytest.mark.parametrize(("word", "label_name"), ANCHOR_WORDS)
-    def test_labels_mean_their_label_names(self, word, label_name):
-        """Every sentence with an unambiguous topic word carries that topic's label. Catches
-        labels permuted against LABEL_NAMES, which trains fine but predicts "food" for
-        football. (Update the anchors if you rewrite the phrase lists.)"""
-        texts, labels = make_example_texts()
-        labels_with_word = {LABEL_NAMES[y] for t, y in zip(texts, labels, strict=True) if word in t}
-        assert labels_with_word == {label_name}
-
-    def test_rejects_more_examples_than_can_be_generated(self):
-        """Asking for too many examples fails, naming the limit. Catches silently
-        returning fewer (or duplicated) sentences."""
-        with pytest.raises(ValueError, match="num_per_class must be between 1 and"):
-            make_example_texts(num_per_class=10**6)
-
-
-class TestExampleSplits:
-    def test_splits_are_disjoint(self, splits):
-        """No text is in two splits. Catches test-set leakage, which inflates accuracy."""
-        train, val, test = (set(splits[name].texts) for name in ("train", "validation", "test"))
-        assert not train & val
-        assert not train & test
-        assert not val & test
-
-    def test_splits_together_are_the_whole_dataset(self, splits):
-        """Every example lands in exactly one split. Catches examples silently dropped by
-        rounding the split sizes."""
-        all_texts = [text for split in splits.values() for text in split.texts]
-        assert sorted(all_texts) == sorted(make_example_texts()[0])
-
-    def test_is_reproducible(self, splits):
-        """The same seed gives the same splits. Catches an unseeded shuffle, which makes a
-        golden accuracy test flaky."""
-        assert load_example_splits(seed=0) == splits
-
-    def test_seed_changes_the_split(self, splits):
-        """Another seed gives another test set. Catches a seed that is accepted but ignored."""
-        assert load_example_splits(seed=1)["test"].texts != splits["test"].texts
-
-    def test_every_split_holds_every_class_equally(self, splits):
-        """Each split is stratified: all classes, equally often. Catches a split that
-        leaves a class out of validation, making its metrics meaningless."""
-        for name, split in splits.items():
-            counts = torch.bincount(torch.tensor(split.labels), minlength=len(LABEL_NAMES))
-            assert counts.min() > 0, f"{name} lacks a class: {counts.tolist()}"
-            assert counts.min() == counts.max(), f"{name} is unbalanced: {counts.tolist()}"
-
-    def test_split_sizes_follow_the_fractions(self, splits):
-        """Validation and test each hold 15% of every class (rounded). Catches fractions
-        applied to the wrong split or swapped."""
-        total = len(make_example_texts()[0])
-        held_out = round(total // len(LABEL_NAMES) * 0.15) * len(LABEL_NAMES)
-        assert len(splits["validation"].texts) == len(splits["test"].texts) == held_out
-        assert len(splits["train"].texts) == total - 2 * held_out
-
-    def test_unequal_fractions_size_each_split(self):
-        """val_fraction=0.1 and test_fraction=0.2 hold 10% and 20% of every class. Catches
-        the two fractions swapped (the equal defaults cannot show it) and a split boundary
-        off by one, which drops or duplicates a sentence per class."""
-        per_class = len(make_example_texts()[0]) // len(LABEL_NAMES)
-        uneven = load_example_splits(val_fraction=0.1, test_fraction=0.2)
-        sizes = {name: len(split.texts) // len(LABEL_NAMES) for name, split in uneven.items()}
-        num_val, num_test = round(per_class * 0.1), round(per_class * 0.2)
-        assert sizes == {
-            "train": per_class - num_val - num_test,
-            "validation": num_val,
-            "test": num_test,
-        }
-
-    def test_every_example_keeps_its_label(self, splits):
-        """Each (text, label) pair in a split is a pair of the full dataset. Catches texts
-        and labels reordered separately while splitting, even by a consistent shift."""
-        pairs = set(zip(*make_example_texts(), strict=True))
-        for name, split in splits.items():
-            assert set(zip(split.texts, split.labels, strict=True)) <= pairs, name
-
-    def test_test_split_is_learnable_from_train(self, splits):
-        """A per-word label vote learned on train scores >= 95% on test. Catches randomly
-        shuffled labels (about 33%) or test sentences built from phrases train never saw."""
-        tokenize = build_tokenizer(splits["train"].texts).tokenize
-        votes: dict[str, torch.Tensor] = {}
-        for text, label in zip(splits["train"].texts, splits["train"].labels, strict=True):
-            for word in set(tokenize(text)):
-                votes.setdefault(word, torch.zeros(len(LABEL_NAMES)))[label] += 1
-        correct = 0
-        for text, label in zip(splits["test"].texts, splits["test"].labels, strict=True):
-            scores = sum(votes[word] / votes[word].sum() for word in set(tokenize(text)))
-            correct += int(scores.argmax()) == label
-        assert correct / len(splits["test"].texts) >= 0.95
-
-    def test_test_words_are_in_the_training_vocabulary(self, splits):
-        """Every test word was seen in training, so a model is graded on what it could
-        learn. Catches a split that puts all sentences with some phrase into test."""
-        tokenizer = build_tokenizer(splits["train"].texts)
-        encoded = tokenizer.encode_batch(splits["test"].texts, max_length=32)
-        assert (encoded["input_ids"] != UNK_ID).all()
-
-    @pytest.mark.parametrize(
-        ("val_fraction", "test_fraction"), [(-0.1, 0.1), (0.1, 1.0), (0.6, 0.5), (0.5, 0.5)]
-    )
-    def test_rejects_impossible_fractions(self, val_fraction, test_fraction):
-        """Fractions outside [0, 1) or summing to >= 1 fail. Catches an empty training
-        split that trains nothing without complaint."""
-        with pytest.raises(ValueError, match="sum to less than 1"):
-            load_example_splits(val_fraction=val_fraction, test_fraction=test_fraction)
-
-    @pytest.mark.parametrize(("val_fraction", "test_fraction"), [(0.0, 0.15), (0.15, 0.0)])
-    def test_a_zero_fraction_leaves_that_split_empty(self, val_fraction, test_fraction):
-        """A fraction of 0 is allowed and gives an empty split. Catches a range check of
-        (0, 1) instead of [0, 1), which forbids training on everything but a test set."""
-        uneven = load_example_splits(val_fraction=val_fraction, test_fraction=test_fraction)
-        empty = "validation" if val_fraction == 0 else "test"
-        assert uneven[empty].texts == []

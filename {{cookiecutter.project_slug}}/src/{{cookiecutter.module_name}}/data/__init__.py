@@ -1,9 +1,22 @@
-"""Data layer: normalisation, tokenisation, augmentation, datasets and the example task."""
+"""Data layer: reading and splitting labelled data, normalisation, tokenisation, augmentation,
+datasets, and the bundled example sentences."""
 
 from .augmentation import GaussianNoise, TokenDropout
 from .dataset import FeatureDataset, TextDataset
-from .example import LABEL_NAMES, Split, load_example_splits, make_example_texts
+from .example import LABEL_NAMES, bundled_table, make_example_texts
+from .files import DataError, Row, Table, read_table
 from .normalization import FeatureNormalizer, normalize_features
+from .sources import (
+    SPLITS,
+    Examples,
+    Task,
+    check_disjoint,
+    check_labels_known,
+    examples_from_table,
+    label_names,
+    read_inputs,
+    split_examples,
+)
 from .tokenizer import (
     PAD_ID,
     PAD_TOKEN,
@@ -18,18 +31,30 @@ __all__ = [
     "LABEL_NAMES",
     "PAD_ID",
     "PAD_TOKEN",
+    "SPLITS",
     "UNK_ID",
     "UNK_TOKEN",
+    "DataError",
+    "Examples",
     "FeatureDataset",
     "FeatureNormalizer",
     "GaussianNoise",
-    "Split",
+    "Row",
+    "Table",
+    "Task",
     "TextDataset",
     "TokenDropout",
     "Tokenizer",
     "build_tokenizer",
-    "load_example_splits",
+    "bundled_table",
+    "check_disjoint",
+    "check_labels_known",
+    "examples_from_table",
+    "label_names",
     "make_example_texts",
     "normalize_features",
     "normalize_text",
+    "read_inputs",
+    "read_table",
+    "split_examples",
 ]

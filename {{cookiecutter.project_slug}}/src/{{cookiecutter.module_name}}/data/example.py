@@ -1,16 +1,25 @@
-"""The bundled example task: short news sentences about sports, technology or food.
+"""The bundled example data: short news sentences about food, sports or technology.
 
 Sentences are generated from phrase lists, so the data ships as code: no download, no
-files, identical on every machine. Each sentence joins a shared opening ("Last week",
-...) to a class-specific subject, event and setting, so words like "the", "a" and "in"
-appear in every class while the class keywords keep a tiny model's accuracy high.
+files, identical on every machine. ``bundled_table`` hands them over as a table of
+"text" and "label" columns, so they are checked, split and encoded exactly like a
+user's CSV file.
+
+Each sentence joins a shared opening ("Last week", ...) to a class-specific subject,
+event and setting, so words like "the", "a" and "in" appear in every class while the
+class keywords keep a tiny model's accuracy high.
 """
 
 import hashlib
 import itertools
 from dataclasses import dataclass
+from pathlib import Path
 
-LABEL_NAMES: tuple[str, ...] = ("sports", "technology", "food")
+from .files import Row, Table
+
+# In class-index order, which for data read from a table is alphabetical (sources.label_names).
+LABEL_NAMES: tuple[str, ...] = ("food", "sports", "technology")
+BUNDLED = Path("bundled-example")  # what error messages call this source
 EXAMPLES_PER_CLASS = 120
 
 # Shared by every class: words that carry no label information.
@@ -117,14 +126,6 @@ _TOPICS: dict[str, _Topic] = {
 }
 
 
-@dataclass(frozen=True)
-class Split:
-    """One split of the example data: texts and their labels, index-aligned."""
-
-    texts: list[str]
-    labels: list[int]
-
-
 def _stable_order(seed: int, text: str) -> bytes:
     """Sort key for a seeded shuffle that no Python, NumPy or torch upgrade can change."""
     return hashlib.sha256(f"{seed}:{text}".encode()).digest()
@@ -168,31 +169,11 @@ def make_example_texts(
     )
 
 
-def load_example_splits(
-    seed: int = 0, val_fraction: float = 0.15, test_fraction: float = 0.15
-) -> dict[str, Split]:
-    """Stratified "train", "validation" and "test" splits of the example sentences.
-
-    Every split holds every class equally often, no text is in two splits, and the
-    same arguments always give the same splits.
-    """
-    if not (0 <= val_fraction < 1 and 0 <= test_fraction < 1 and val_fraction + test_fraction < 1):
-        raise ValueError(
-            "val_fraction and test_fraction must be in [0, 1) and sum to less than 1, "
-            f"got {val_fraction} and {test_fraction}"
-        )
-    num_per_class = EXAMPLES_PER_CLASS
-    # Each class's sentences are already in seeded order, so contiguous slices are a
-    # random stratified split.
-    per_class = [_class_sentences(label, num_per_class, seed) for label in range(len(LABEL_NAMES))]
-    num_test = round(num_per_class * test_fraction)
-    num_val = round(num_per_class * val_fraction)
-    bounds = {
-        "train": (num_test + num_val, num_per_class),
-        "validation": (num_test, num_test + num_val),
-        "test": (0, num_test),
-    }
-    return {
-        name: Split(*_interleave([sentences[start:stop] for sentences in per_class]))
-        for name, (start, stop) in bounds.items()
-    }
+def bundled_table(num_per_class: int = EXAMPLES_PER_CLASS, seed: int = 0) -> Table:
+    """The example sentences as a table with a "text" and a "label" column, one row each."""
+    texts, labels = make_example_texts(num_per_class, seed)
+    rows = [
+        Row(line, {"text": text, "label": LABEL_NAMES[label]})
+        for line, (text, label) in enumerate(zip(texts, labels, strict=True), start=1)
+    ]
+    return Table(BUNDLED, ("text", "label"), rows)

@@ -1,11 +1,14 @@
-"""Serve a trained text classifier from its checkpoint.
+"""Serve a trained classifier, text or tabular, from its checkpoint.
 
-The predictor restores the tokenizer saved with the model instead of rebuilding one, so a
-text is normalised, split and mapped to ids exactly as it was in training. The model runs
-in eval mode under ``torch.inference_mode``: no dropout, no autograd bookkeeping.
+The predictor restores the preprocessing saved with the model instead of rebuilding it: a
+text is normalised, split and mapped to ids by the training tokenizer, and a feature row is
+standardised with the training split's statistics. The model runs in eval mode under
+``torch.inference_mode``: no dropout, no autograd bookkeeping.
 """
 
-from collections.abc import Sequence
+import math
+from collections.abc import Mapping, Sequence
+from numbers import Real
 from os import PathLike
 from typing import TypedDict
 
@@ -14,9 +17,17 @@ from torch import Tensor
 
 from ..checkpoint import load_checkpoint
 
+# A text, or a feature row: numbers in the checkpoint's feature order, or a mapping from
+# feature name to number.
+Example = str | Sequence[float] | Mapping[str, float]
+
+# The most examples one forward pass sees, whatever batch_size asks for: attention memory
+# grows with batch x length^2, so an enormous batch_size must not mean one enormous pass.
+MAX_BATCH_SIZE = 1024
+
 
 class Prediction(TypedDict):
-    """One text's result: the most probable class, its probability, and every class's."""
+    """One example's result: the most probable class, its probability, and every class's."""
 
     label: str
     confidence: float  # == probabilities[label], in [0, 1]
@@ -24,65 +35,127 @@ class Prediction(TypedDict):
 
 
 class Predictor:
-    """Predicts class names for raw texts with the model and tokenizer of one checkpoint.
+    """Predicts class names for raw texts or feature rows with one checkpoint.
 
-    ``device`` is where the model runs (e.g. "cuda"); None means the CPU, so results never
-    depend silently on which hardware happens to be present.
+    ``task`` says which: "text" models take strings, "tabular" models take rows. ``device``
+    is where the model runs (e.g. "cuda"); None means the CPU, so results never depend
+    silently on which hardware happens to be present.
     """
 
     def __init__(
         self, model_path: str | PathLike[str], device: str | torch.device | None = None
     ) -> None:
         checkpoint = load_checkpoint(model_path)
+        self.task = checkpoint["task"]
         self.device = torch.device("cpu" if device is None else device)
         self.model = checkpoint["model"].to(self.device).eval().requires_grad_(False)
-        self.tokenizer = checkpoint["tokenizer"]
         self.label_names = checkpoint["label_names"]
+        self.tokenizer = checkpoint["tokenizer"]
         self.max_length = checkpoint["max_length"]
+        self.feature_names = checkpoint["feature_names"]
+        self.normalizer = checkpoint["normalizer"]
+        self.data_source = checkpoint["data_source"]
 
-    def predict(self, text: str) -> Prediction:
-        """Predict one text. Raises TypeError for a non-string, ValueError for a blank one."""
-        return self.predict_batch([text])[0]
+    def predict(self, example: Example) -> Prediction:
+        """Predict one text or feature row. Raises TypeError for the wrong kind of input,
+        ValueError for a blank text or a row of the wrong width or with NaN/Inf."""
+        return self.predict_batch([example])[0]
 
-    def predict_batch(self, texts: Sequence[str], batch_size: int = 64) -> list[Prediction]:
-        """Predict many texts, in their order; each result equals ``predict`` on that text.
+    def predict_batch(self, examples: Sequence[Example], batch_size: int = 64) -> list[Prediction]:
+        """Predict many examples, in their order; each result equals ``predict`` on that example.
 
-        Padding is masked inside the model, so a text's result does not depend on which
-        other texts share its batch. Texts longer than ``max_length`` tokens are truncated.
+        Padding is masked inside text models, so a text's result does not depend on which
+        other texts share its batch; texts longer than ``max_length`` tokens are truncated.
+        Each chunk of at most ``batch_size`` examples (capped at MAX_BATCH_SIZE) is encoded
+        and run on its own, so memory does not grow with the number of examples.
         """
-        if isinstance(texts, str) or not isinstance(texts, Sequence):
-            raise TypeError(f"texts must be a sequence of str, got {type(texts).__name__}")
+        if isinstance(examples, str) or not isinstance(examples, Sequence):
+            kind = "str" if self.task == "text" else "feature rows"
+            raise TypeError(f"examples must be a sequence of {kind}, got {type(examples).__name__}")
         if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
             raise ValueError(f"batch_size must be a positive int, got {batch_size!r}")
-        for index, text in enumerate(texts):
-            if not isinstance(text, str):
-                raise TypeError(f"text {index} must be a str, got {type(text).__name__}")
-        encoded = self.encode(texts)  # every text tokenised once: (N, L) ids and mask
-        blank = (encoded["attention_mask"].sum(dim=1) == 0).nonzero().flatten().tolist()
-        if blank:
-            raise ValueError(
-                f"Input cannot be empty (text {blank[0]} has no tokens: {texts[blank[0]]!r})"
-            )
+        step = min(batch_size, MAX_BATCH_SIZE)
         predictions: list[Prediction] = []
-        for start in range(0, len(texts), batch_size):
-            chunk = {name: tensor[start : start + batch_size] for name, tensor in encoded.items()}
+        for start in range(0, len(examples), step):
+            chunk = self._encode(examples[start : start + step], first_index=start)
             predictions.extend(self._predict_encoded(chunk))
         return predictions
 
-    def encode(self, texts: Sequence[str]) -> dict[str, Tensor]:
-        """The model inputs for ``texts``: the training tokenizer's ids and attention mask."""
-        return self.tokenizer.encode_batch(list(texts), self.max_length)
+    def encode(self, examples: Sequence[Example]) -> dict[str, Tensor]:
+        """The model inputs for ``examples``, made with the training preprocessing:
+        {"input_ids", "attention_mask"} (B, max_length) for text, {"features"} (B, F) for rows."""
+        return self._encode(examples, first_index=0)
+
+    def _encode(self, examples: Sequence[Example], first_index: int) -> dict[str, Tensor]:
+        """``encode``, with error messages numbering the examples from ``first_index``."""
+        if self.task == "text":
+            return self._encode_texts(examples, first_index)
+        return {"features": self._encode_rows(examples, first_index)}
+
+    def _encode_texts(self, texts: Sequence[Example], first_index: int) -> dict[str, Tensor]:
+        assert self.tokenizer is not None  # a text checkpoint has both
+        assert self.max_length is not None
+        strings = []
+        for index, text in enumerate(texts, start=first_index):
+            if not isinstance(text, str):
+                raise TypeError(f"text {index} must be a str, got {type(text).__name__}")
+            strings.append(text)
+        encoded = self.tokenizer.encode_batch(strings, self.max_length)  # (B, L) each
+        blank = (encoded["attention_mask"].sum(dim=1) == 0).nonzero().flatten().tolist()
+        if blank:
+            raise ValueError(
+                f"Input cannot be empty (text {first_index + blank[0]} has no tokens: "
+                f"{texts[blank[0]]!r})"
+            )
+        return encoded
+
+    def _encode_rows(self, rows: Sequence[Example], first_index: int) -> Tensor:
+        """(B, F) float features in the checkpoint's column order, normalised as in training."""
+        assert self.feature_names is not None  # a tabular checkpoint
+        values = [self._row_values(index, row) for index, row in enumerate(rows, start=first_index)]
+        dtype = next(self.model.parameters()).dtype
+        features = torch.tensor(values, dtype=dtype).reshape(len(values), len(self.feature_names))
+        return features if self.normalizer is None else self.normalizer.transform(features)
+
+    def _row_values(self, index: int, row: Example) -> list[float]:
+        """One row's numbers, checked: the right width (or names), each a finite number."""
+        assert self.feature_names is not None
+        names = self.feature_names
+        if isinstance(row, Mapping):
+            missing = [name for name in names if name not in row]
+            unknown = [key for key in row if key not in names]
+            if missing or unknown:
+                raise ValueError(
+                    f"row {index} must have the features {list(names)}; "
+                    f"missing {missing}, unknown {unknown}"
+                )
+            row = [row[name] for name in names]
+        elif isinstance(row, str) or not isinstance(row, Sequence):
+            raise TypeError(
+                f"row {index} must be a sequence of {len(names)} numbers or a mapping from "
+                f"feature name to number, got {type(row).__name__}"
+            )
+        if len(row) != len(names):
+            raise ValueError(f"row {index} must have {len(names)} features, got {len(row)}")
+        for name, value in zip(names, row, strict=True):
+            if isinstance(value, bool) or not isinstance(value, Real):
+                raise TypeError(
+                    f"row {index} feature {name!r} must be a number, got {type(value).__name__}"
+                )
+            if not math.isfinite(value):
+                raise ValueError(f"row {index} feature {name!r} must be finite, got {value}")
+        return [float(value) for value in row]
 
     @torch.inference_mode()
     def _predict_encoded(self, batch: dict[str, Tensor]) -> list[Prediction]:
-        """Predictions for one batch of encoded texts (B, L)."""
+        """Predictions for one encoded batch."""
         batch = {name: tensor.to(self.device) for name, tensor in batch.items()}
         logits = self.model(**batch)  # (B, C)
         probabilities = torch.softmax(logits.float(), dim=-1).cpu().tolist()  # B lists of C
         return [self._to_prediction(scores) for scores in probabilities]
 
     def _to_prediction(self, scores: list[float]) -> Prediction:
-        """Turn one text's class probabilities into a named result."""
+        """Turn one example's class probabilities into a named result."""
         best = max(range(len(scores)), key=scores.__getitem__)
         return Prediction(
             label=self.label_names[best],

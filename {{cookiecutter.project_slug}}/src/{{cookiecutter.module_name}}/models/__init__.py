@@ -1,6 +1,6 @@
 """Classifiers that return raw logits, and the registry that rebuilds them from config."""
 
-from .config import MODEL_REGISTRY, build_model
+from .config import MODEL_REGISTRY, build_model, model_config, model_task, models_for
 from .mlp import MLPClassifier
 from .transformer import MultiHeadSelfAttention, TransformerClassifier
 
@@ -10,4 +10,7 @@ __all__ = [
     "MultiHeadSelfAttention",
     "TransformerClassifier",
     "build_model",
+    "model_config",
+    "model_task",
+    "models_for",
 ]

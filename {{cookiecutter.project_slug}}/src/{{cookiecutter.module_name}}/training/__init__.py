@@ -1,13 +1,13 @@
-"""Training: losses, seeding, metrics and the training loop."""
+"""Training: losses, seeding, metrics and the generic training loop."""
 
 from .loop import (
     TrainConfig,
+    check_resumable,
     evaluate,
     fit,
     model_inputs,
     train_one_epoch,
     train_step,
-    train_text_classifier,
     warmup_linear_decay,
 )
 from .losses import ContrastiveLoss, FocalLoss
@@ -19,6 +19,7 @@ __all__ = [
     "FocalLoss",
     "TrainConfig",
     "accuracy",
+    "check_resumable",
     "evaluate",
     "fit",
     "macro_f1",
@@ -29,6 +30,5 @@ __all__ = [
     "seeded",
     "train_one_epoch",
     "train_step",
-    "train_text_classifier",
     "warmup_linear_decay",
 ]

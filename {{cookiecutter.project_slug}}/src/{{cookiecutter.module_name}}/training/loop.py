@@ -1,11 +1,12 @@
-"""The training loop: one step, one epoch, evaluation, ``fit``, and the text-classifier pipeline.
+"""The generic training loop: one step, one epoch, evaluation and ``fit``.
 
-Every function calls the model the same way, ``model(**inputs)`` with the batch minus its
-"label", so one loop trains both the MLP (``features``) and the transformer
-(``input_ids``, ``attention_mask``).
+Nothing here knows a dataset, a tokenizer or a model class: the task wiring (``task.py``)
+builds those and hands over loaders and a model. Every function calls the model the same
+way, ``model(**inputs)`` with the batch minus its "label", so one loop trains both the MLP
+(``features``) and the transformer (``input_ids``, ``attention_mask``).
 
 The same code trains data-parallel under torchrun (see ``distributed``): with more than one
-process, ``fit`` wraps the model in DistributedDataParallel, the pipeline gives each process
+process, ``fit`` wraps the model in DistributedDataParallel, the wiring gives each process
 its own shard of the training data, and only rank 0 logs and writes checkpoints. With one
 process none of that happens, so single-process results are exactly what they were.
 """
@@ -13,8 +14,7 @@ process none of that happens, so single-process results are exactly what they we
 import math
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import asdict, dataclass, fields
-from pathlib import Path
+from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
 import torch
@@ -23,63 +23,60 @@ from torch.optim import Optimizer
 from torch.optim.lr_scheduler import LambdaLR, LRScheduler
 from torch.utils.data import DataLoader, DistributedSampler
 
-from ..checkpoint import load_checkpoint, save_checkpoint
-from ..data import (
-    LABEL_NAMES,
-    TextDataset,
-    TokenDropout,
-    Tokenizer,
-    build_tokenizer,
-    load_example_splits,
-)
-from ..models import TransformerClassifier
-from .distributed import (
-    all_reduce_sum,
-    data_parallel,
-    get_world_size,
-    is_main_process,
-    shard_sampler,
-)
+from .distributed import all_reduce_sum, data_parallel, get_world_size, is_main_process
 from .metrics import accuracy, macro_f1
-from .seeding import restore_rng_states, rng_states, seed_everything
+from .seeding import restore_rng_states, rng_states
 
 Batch = Mapping[str, Tensor]
 LossFn = Callable[[Tensor, Tensor], Tensor]
 
 
+def _option(default: Any, help: str) -> Any:
+    """A TrainConfig field whose help text the command line shows for its flag."""
+    return field(default=default, metadata={"help": help})
+
+
 @dataclass(frozen=True)
 class TrainConfig:
-    """Everything that decides a training run of the example text classifier.
+    """Everything that decides a training run; every field is a ``train`` flag of the CLI.
 
     The defaults train a tiny transformer to >= 95 % validation accuracy on the bundled
     data in about a second on a laptop CPU.
     """
 
-    epochs: int = 8
-    lr: float = 5e-3
-    batch_size: int = 16
-    seed: int = 0
-    device: str = "cpu"
-    grad_clip: float | None = 1.0  # max global gradient norm; None turns clipping off
-    weight_decay: float = 0.01
-    warmup_fraction: float = 0.1  # share of all steps spent raising the LR from ~0 to lr
-    max_length: int = 20  # the longest example sentence has 17 tokens
-    hidden_size: int = 32
-    num_layers: int = 1
-    num_heads: int = 2
-    dropout: float = 0.1
-    token_dropout: float = 0.1  # augmentation: chance that a training token becomes [UNK]
+    epochs: int = _option(8, "passes over the training split")
+    lr: float = _option(5e-3, "peak learning rate of AdamW")
+    batch_size: int = _option(16, "examples per step (per process under torchrun)")
+    seed: int = _option(0, "seeds the weights, the shuffling and the augmentation")
+    device: str = _option("cpu", "where to train, e.g. cuda")
+    grad_clip: float | None = _option(1.0, "max global gradient norm; none turns clipping off")
+    weight_decay: float = _option(0.01, "AdamW weight decay")
+    warmup_fraction: float = _option(0.1, "share of all steps spent raising the LR from ~0")
+    model: str | None = _option(None, "registry name; default: transformer (text), mlp (tabular)")
+    max_length: int | None = _option(
+        None, "tokens per text; default: covers 99% of the training texts, at most 256"
+    )
+    hidden_size: int = _option(32, "width of the model")
+    num_layers: int = _option(1, "transformer blocks")
+    num_heads: int = _option(2, "attention heads; must divide hidden_size")
+    dropout: float = _option(0.1, "dropout probability inside the model")
+    token_dropout: float = _option(0.1, "text augmentation: chance a training token becomes [UNK]")
+    feature_noise: float = _option(0.0, "tabular augmentation: std of noise on normalised features")
 
     def __post_init__(self) -> None:
-        positive = ("epochs", "lr", "batch_size", "max_length", "hidden_size", "num_layers")
+        positive = ("epochs", "lr", "batch_size", "hidden_size", "num_layers", "num_heads")
         for name in positive:
             if getattr(self, name) <= 0:
                 raise ValueError(f"TrainConfig.{name} must be > 0, got {getattr(self, name)}")
-        if self.grad_clip is not None and self.grad_clip <= 0:
-            raise ValueError(f"TrainConfig.grad_clip must be > 0 or None, got {self.grad_clip}")
+        for name in ("grad_clip", "max_length"):
+            value = getattr(self, name)
+            if value is not None and value <= 0:
+                raise ValueError(f"TrainConfig.{name} must be > 0 or None, got {value}")
         for name in ("warmup_fraction", "dropout", "token_dropout"):
             if not 0 <= getattr(self, name) < 1:
                 raise ValueError(f"TrainConfig.{name} must be in [0, 1), got {getattr(self, name)}")
+        if self.feature_noise < 0:
+            raise ValueError(f"TrainConfig.feature_noise must be >= 0, got {self.feature_noise}")
         if self.hidden_size % self.num_heads:
             raise ValueError(
                 f"TrainConfig.hidden_size ({self.hidden_size}) must be divisible by "
@@ -167,8 +164,8 @@ def train_one_epoch(
         num_examples += len(batch["label"])
     if num_examples == 0:
         raise ValueError("the training loader yielded no batches")
-    total_loss, num_examples = all_reduce_sum([total_loss, num_examples], device)
-    return total_loss / num_examples
+    summed_loss, summed_examples = all_reduce_sum([total_loss, num_examples], device)
+    return summed_loss / summed_examples
 
 
 @contextmanager
@@ -218,7 +215,7 @@ def _format_epoch(metrics: Mapping[str, float], epochs: int) -> str:
 
 def fit(
     model: nn.Module,
-    train_loader: DataLoader,
+    train_loader: DataLoader[Any],
     val_loader: Iterable[Batch],
     config: TrainConfig,
     *,
@@ -279,7 +276,7 @@ def fit(
             "epoch": epoch,
             "train_loss": train_loss,
             **{f"val_{name}": value for name, value in val_metrics.items()},
-            "lr": scheduler.get_last_lr()[0],
+            "lr": float(scheduler.get_last_lr()[0]),
         }
         history.append(metrics)
         if save_state is not None and is_main_process():
@@ -310,13 +307,13 @@ def _check_world_size(saved: Mapping[str, Any]) -> None:
         )
 
 
-def _check_resumable(config: TrainConfig, saved: Mapping[str, Any]) -> None:
+def check_resumable(config: TrainConfig, saved: Mapping[str, Any]) -> None:
     """A run resumes exactly only under the config it started with (the device may change)."""
     current = asdict(config)
     differing = [
-        field.name
-        for field in fields(TrainConfig)
-        if field.name != "device" and saved.get(field.name) != current[field.name]
+        option.name
+        for option in fields(TrainConfig)
+        if option.name != "device" and saved.get(option.name) != current[option.name]
     ]
     if differing:
         details = ", ".join(
@@ -325,86 +322,3 @@ def _check_resumable(config: TrainConfig, saved: Mapping[str, Any]) -> None:
         raise ValueError(
             f"cannot resume: the checkpoint was trained with another config ({details})"
         )
-
-
-def train_text_classifier(
-    config: TrainConfig,
-    checkpoint_path: str | Path | None = None,
-    *,
-    resume_from: str | Path | None = None,
-    log: Callable[[str], None] | None = print,
-) -> tuple[TransformerClassifier, Tokenizer, list[dict[str, float]]]:
-    """Train the example transformer on the bundled data: the pipeline behind ``cli train``.
-
-    Seeds first, so that the model's initial weights, the shuffling and the augmentation
-    all follow from ``config.seed``. The tokenizer sees the training texts only, and only
-    the training split is augmented. With ``checkpoint_path`` a checkpoint (model,
-    tokenizer and training state) is written after every epoch; ``resume_from`` continues
-    a run from such a checkpoint and ends with the same weights as an uninterrupted run.
-    """
-    seed_everything(config.seed)
-    splits = load_example_splits()
-    train, validation = splits["train"], splits["validation"]
-    tokenizer = build_tokenizer(train.texts)
-    augment = TokenDropout(config.token_dropout) if config.token_dropout > 0 else None
-    train_set = TextDataset(
-        train.texts,
-        train.labels,
-        max_length=config.max_length,
-        num_classes=len(LABEL_NAMES),
-        tokenizer=tokenizer,
-        augment=augment,
-    )
-    val_set = TextDataset(
-        validation.texts,
-        validation.labels,
-        max_length=config.max_length,
-        num_classes=len(LABEL_NAMES),
-        tokenizer=tokenizer,
-    )
-    # Under torchrun each process gets its own shard; config.batch_size is per process.
-    sampler = shard_sampler(train_set, seed=config.seed) if get_world_size() > 1 else None
-    train_loader = DataLoader(
-        train_set, batch_size=config.batch_size, shuffle=sampler is None, sampler=sampler
-    )
-    val_loader = DataLoader(val_set, batch_size=256)
-    model = TransformerClassifier(
-        vocab_size=tokenizer.vocab_size,
-        hidden_size=config.hidden_size,
-        num_layers=config.num_layers,
-        num_classes=len(LABEL_NAMES),
-        num_heads=config.num_heads,
-        max_length=config.max_length,
-        dropout=config.dropout,
-        pad_id=tokenizer.pad_id,
-    )
-
-    resume_state = None
-    if resume_from is not None:
-        checkpoint = load_checkpoint(resume_from)
-        resume_state = checkpoint["training_state"]
-        if resume_state is None:
-            raise ValueError(f"cannot resume from {resume_from}: it holds no training state")
-        _check_resumable(config, resume_state["config"])
-        model.load_state_dict(checkpoint["model"].state_dict())
-
-    def save_state(training_state: dict[str, Any]) -> None:
-        save_checkpoint(
-            checkpoint_path,
-            model=model,
-            tokenizer=tokenizer,
-            label_names=LABEL_NAMES,
-            max_length=config.max_length,
-            training_state=training_state,
-        )
-
-    history = fit(
-        model,
-        train_loader,
-        val_loader,
-        config,
-        resume_state=resume_state,
-        save_state=save_state if checkpoint_path is not None else None,
-        log=log,
-    )
-    return model, tokenizer, history

@@ -1,0 +1,373 @@
+"""The task wiring: data -> preprocessing -> datasets -> model -> fit -> checkpoint.
+
+This is the one module to change for a task of your own. ``DEFAULT_DATA`` says which data
+``train`` (and the test suite's trained model) uses when no file is named; point it at
+your CSV or JSON Lines file and every command and test follows. The machinery it calls,
+``training.fit``, ``checkpoint`` and ``inference.Predictor``, knows no dataset.
+
+Text data (a text column) gets a tokenizer built on the training split; tabular data
+(numeric columns) a ``FeatureNormalizer`` fitted on the training split. Either is saved
+in the checkpoint, with the label names and where the data came from, so serving and
+``evaluate`` preprocess exactly as training did.
+"""
+
+import hashlib
+import inspect
+import math
+from collections.abc import Callable, Mapping
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+import torch
+from torch import nn
+from torch.utils.data import DataLoader, Dataset
+
+from .checkpoint import load_checkpoint, save_checkpoint
+from .data import (
+    DataError,
+    Examples,
+    FeatureDataset,
+    FeatureNormalizer,
+    GaussianNoise,
+    Task,
+    TextDataset,
+    TokenDropout,
+    Tokenizer,
+    build_tokenizer,
+    bundled_table,
+    check_disjoint,
+    check_labels_known,
+    examples_from_table,
+    label_names,
+    read_table,
+    split_examples,
+)
+from .inference import Predictor
+from .models import MODEL_REGISTRY, model_task, models_for
+from .training import TrainConfig, accuracy, check_resumable, fit, macro_f1, seed_everything
+from .training.distributed import get_world_size, shard_sampler
+
+
+@dataclass(frozen=True)
+class DataSpec:
+    """Where the labelled data is and how to split it.
+
+    ``path`` None means the bundled example sentences. Without ``validation``/``test``
+    files, those splits are a seeded, stratified share of ``path``; given, they are used
+    as they are. ``task`` None means: text if the file has ``text_column``, else tabular.
+    """
+
+    path: Path | None = None
+    validation: Path | None = None
+    test: Path | None = None
+    text_column: str = "text"
+    label_column: str = "label"
+    task: Task | None = None
+    validation_fraction: float = 0.15
+    test_fraction: float = 0.15
+    split_seed: int = 0
+
+
+# The data `train` uses when no --data is given, and on which the suite's session model is
+# trained. For your own data, e.g.: DEFAULT_DATA = DataSpec(path=Path("data/reviews.csv"))
+# (a relative path is read from the folder the command or pytest runs in).
+DEFAULT_DATA = DataSpec()
+DEFAULT_MODELS: dict[Task, str] = {"text": "transformer", "tabular": "mlp"}
+# The derived max_length covers this share of the training texts, and is at most
+# LONGEST_SEQUENCE: padding every text to a rare outlier's length would cost attention
+# (which grows with length squared) for nothing.
+COVERED_TEXTS = 0.99
+LONGEST_SEQUENCE = 256
+
+
+@dataclass(frozen=True)
+class PreparedData:
+    """Checked, split data, ready for preprocessing; nothing has been trained yet."""
+
+    task: Task
+    label_names: tuple[str, ...]  # class-index order, from the training split
+    splits: dict[str, Examples]  # "train", "validation", "test" (possibly empty)
+    source: dict[str, Any]  # the DataSpec and file hashes, saved in the checkpoint
+
+    def labels(self, split: str) -> list[int]:
+        return [self.label_names.index(label) for label in self.splits[split].labels]
+
+
+def load_data(spec: DataSpec = DEFAULT_DATA) -> PreparedData:
+    """Read, check and split the data of ``spec``: every data problem fails here, in one
+    line naming the file, line and column, before anything is trained or written."""
+    table = bundled_table() if spec.path is None else read_table(spec.path)
+    columns = {"label_column": spec.label_column, "text_column": spec.text_column}
+    examples = examples_from_table(table, task=spec.task, **columns)
+    splits = split_examples(
+        examples,
+        seed=spec.split_seed,
+        validation_fraction=0.0 if spec.validation else spec.validation_fraction,
+        test_fraction=0.0 if spec.test else spec.test_fraction,
+    )
+    for name in ("validation", "test"):
+        given: Path | None = getattr(spec, name)
+        if given is not None:
+            splits[name] = examples_from_table(
+                read_table(given),
+                task=examples.task,
+                feature_columns=examples.feature_names or None,
+                **columns,
+            )
+    if not splits["validation"]:
+        raise DataError("no validation data: give --validation or a validation fraction above 0")
+    check_disjoint(splits)
+    names = label_names(splits["train"].labels)
+    for name in ("validation", "test"):
+        check_labels_known(splits[name], names)
+    files = [Path(path).resolve() for path in (spec.path, spec.validation, spec.test) if path]
+    source = {
+        **{key: _recorded(value) for key, value in asdict(spec).items()},
+        "task": examples.task,
+        "hashes": {str(path): file_hash(path) for path in files},
+    }
+    return PreparedData(examples.task, names, splits, source)
+
+
+def _recorded(value: object) -> object:
+    """A DataSpec value as the checkpoint records it: paths absolute, as plain strings."""
+    return str(value.resolve()) if isinstance(value, Path) else value
+
+
+def file_hash(path: str | Path) -> str:
+    """SHA-256 of a file: `evaluate` refuses to re-split data that changed since training."""
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+
+
+def spec_from_source(source: Mapping[str, Any]) -> DataSpec:
+    """The DataSpec a checkpoint's data record describes, after checking its files are the
+    ones training read (same bytes)."""
+    for path, digest in source["hashes"].items():
+        if not Path(path).is_file():
+            raise DataError(f"{path}: the training data is no longer there; pass --data")
+        if file_hash(path) != digest:
+            raise DataError(f"{path}: changed since the model was trained; pass --data")
+
+    def as_path(key: str) -> Path | None:
+        return None if source[key] is None else Path(source[key])
+
+    return DataSpec(
+        path=as_path("path"),
+        validation=as_path("validation"),
+        test=as_path("test"),
+        text_column=source["text_column"],
+        label_column=source["label_column"],
+        task=source["task"],
+        validation_fraction=float(source["validation_fraction"]),
+        test_fraction=float(source["test_fraction"]),
+        split_seed=int(source["split_seed"]),
+    )
+
+
+@dataclass(frozen=True)
+class Preprocessing:
+    """What turns raw inputs into model inputs; fitted on the training split only."""
+
+    tokenizer: Tokenizer | None = None  # text
+    max_length: int | None = None  # text
+    normalizer: FeatureNormalizer | None = None  # tabular
+    feature_names: tuple[str, ...] | None = None  # tabular
+
+    def dataset(
+        self, examples: Examples, labels: list[int], num_classes: int, augment: Any = None
+    ) -> Dataset[dict[str, torch.Tensor]]:
+        """The encoded dataset of ``examples``: the same preprocessing for every split."""
+        if self.tokenizer is not None:
+            assert self.max_length is not None
+            texts = [str(text) for text in examples.inputs]
+            return TextDataset(
+                texts, labels, self.max_length, num_classes, self.tokenizer, augment=augment
+            )
+        features = torch.tensor(examples.inputs, dtype=torch.float32)
+        return FeatureDataset(features, labels, self.normalizer, augment, num_classes)
+
+
+def fit_preprocessing(
+    data: PreparedData, config: TrainConfig, log: Callable[[str], None] | None
+) -> Preprocessing:
+    """The tokenizer (text) or normaliser (tabular) of the training split, and nothing else."""
+    train = data.splits["train"]
+    if data.task == "tabular":
+        features = torch.tensor(train.inputs, dtype=torch.float32)
+        return Preprocessing(
+            normalizer=FeatureNormalizer().fit(features), feature_names=train.feature_names
+        )
+    texts = [str(text) for text in train.inputs]
+    tokenizer = build_tokenizer(texts)
+    lengths = sorted(len(tokenizer.tokenize(text)) for text in texts)
+    covering = lengths[math.ceil(COVERED_TEXTS * len(lengths)) - 1]
+    max_length = config.max_length or min(covering, LONGEST_SEQUENCE)
+    if log is not None:
+        truncated = sum(length > max_length for length in lengths) / len(lengths)
+        log(f"max_length {max_length}: {truncated:.1%} of training texts are truncated")
+    return Preprocessing(tokenizer=tokenizer, max_length=max_length)
+
+
+def build_classifier(
+    config: TrainConfig, task: Task, num_classes: int, preprocessing: Preprocessing
+) -> nn.Module:
+    """The registry model ``config.model`` (default: DEFAULT_MODELS[task]), its constructor
+    arguments taken by name from the config and the preprocessing."""
+    name = config.model or DEFAULT_MODELS[task]
+    fitting = models_for(task)
+    if name not in MODEL_REGISTRY or model_task(MODEL_REGISTRY[name]) != task:
+        raise ValueError(f"model {name!r} does not classify {task} data; choose one of: {fitting}")
+    model_class = MODEL_REGISTRY[name]
+    known: dict[str, Any] = {
+        "num_classes": num_classes,
+        "hidden_size": config.hidden_size,
+        "num_layers": config.num_layers,
+        "num_heads": config.num_heads,
+        "dropout": config.dropout,
+    }
+    if preprocessing.tokenizer is not None:
+        known |= {
+            "vocab_size": preprocessing.tokenizer.vocab_size,
+            "max_length": preprocessing.max_length,
+            "pad_id": preprocessing.tokenizer.pad_id,
+        }
+    else:
+        assert preprocessing.feature_names is not None
+        known["in_features"] = len(preprocessing.feature_names)
+    parameters = inspect.signature(model_class).parameters
+    unknown = [
+        name
+        for name, parameter in parameters.items()
+        if name not in known and parameter.default is inspect.Parameter.empty
+    ]
+    if unknown:
+        raise ValueError(
+            f"model {name!r} needs {unknown}, which build_classifier in task.py does not supply"
+        )
+    return model_class(**{name: known[name] for name in parameters if name in known})
+
+
+@dataclass(frozen=True)
+class TrainedClassifier:
+    """What ``train_classifier`` returns: the trained model, its data and preprocessing."""
+
+    model: nn.Module
+    data: PreparedData
+    preprocessing: Preprocessing
+    history: list[dict[str, float]]
+
+
+def train_classifier(
+    config: TrainConfig,
+    data: DataSpec = DEFAULT_DATA,
+    checkpoint_path: str | Path | None = None,
+    *,
+    resume_from: str | Path | None = None,
+    log: Callable[[str], None] | None = print,
+) -> TrainedClassifier:
+    """Train a classifier on ``data``: the pipeline behind ``cli train``.
+
+    Seeds first, so the model's initial weights, the shuffling and the augmentation all
+    follow from ``config.seed``. Preprocessing is fitted on the training split only, and
+    only the training split is augmented. With ``checkpoint_path`` a checkpoint is written
+    after every epoch; ``resume_from`` continues a run from such a checkpoint and ends with
+    the same weights as an uninterrupted run.
+    """
+    seed_everything(config.seed)
+    prepared = load_data(data)
+    preprocessing = fit_preprocessing(prepared, config, log)
+    num_classes = len(prepared.label_names)
+    augment = augmentation(config, prepared.task)
+    train_set = preprocessing.dataset(
+        prepared.splits["train"], prepared.labels("train"), num_classes, augment
+    )
+    val_set = preprocessing.dataset(
+        prepared.splits["validation"], prepared.labels("validation"), num_classes
+    )
+    # Under torchrun each process gets its own shard; config.batch_size is per process.
+    sampler = shard_sampler(train_set, seed=config.seed) if get_world_size() > 1 else None
+    train_loader = DataLoader(
+        train_set, batch_size=config.batch_size, shuffle=sampler is None, sampler=sampler
+    )
+    val_loader = DataLoader(val_set, batch_size=256)
+    model = build_classifier(config, prepared.task, num_classes, preprocessing)
+
+    resume_state = None
+    if resume_from is not None:
+        checkpoint = load_checkpoint(resume_from)
+        resume_state = checkpoint["training_state"]
+        if resume_state is None:
+            raise ValueError(f"cannot resume from {resume_from}: it holds no training state")
+        check_resumable(config, resume_state["config"])
+        model.load_state_dict(checkpoint["model"].state_dict())
+
+    def save_state(training_state: dict[str, Any]) -> None:
+        assert checkpoint_path is not None
+        save_checkpoint(
+            checkpoint_path,
+            model=model,
+            label_names=prepared.label_names,
+            tokenizer=preprocessing.tokenizer,
+            max_length=preprocessing.max_length,
+            feature_names=preprocessing.feature_names,
+            normalizer=preprocessing.normalizer,
+            data_source=prepared.source,
+            training_state=training_state,
+        )
+
+    history = fit(
+        model,
+        train_loader,
+        val_loader,
+        config,
+        resume_state=resume_state,
+        save_state=save_state if checkpoint_path is not None else None,
+        log=log,
+    )
+    return TrainedClassifier(model, prepared, preprocessing, history)
+
+
+def augmentation(config: TrainConfig, task: Task) -> Any:
+    """The training split's augmentation (None for none): token dropout for text, Gaussian
+    noise on the normalised features for tabular data."""
+    if task == "text":
+        return TokenDropout(config.token_dropout) if config.token_dropout > 0 else None
+    return GaussianNoise(config.feature_noise) if config.feature_noise > 0 else None
+
+
+def read_examples(predictor: Predictor, path: str | Path) -> Examples:
+    """Labelled examples of a file, read with the columns the predictor's model was trained
+    on (its text column, or its feature columns by name)."""
+    source = predictor.data_source or {}
+    columns = {
+        "label_column": source.get("label_column") or "label",
+        "text_column": source.get("text_column") or "text",
+    }
+    features = None if predictor.feature_names is None else list(predictor.feature_names)
+    return examples_from_table(
+        read_table(path), task=predictor.task, feature_columns=features, **columns
+    )
+
+
+def recorded_test_split(predictor: Predictor) -> Examples:
+    """The test split the predictor's model was trained with, made again from its record."""
+    if predictor.data_source is None:
+        raise DataError("the checkpoint does not record its training data; pass --data")
+    return load_data(spec_from_source(predictor.data_source)).splits["test"]
+
+
+def score(predictor: Predictor, examples: Examples) -> dict[str, float | int]:
+    """Accuracy and macro F1 of ``predictor`` on labelled ``examples``."""
+    if not examples:
+        raise DataError("there are no examples to score (was the test fraction 0?)")
+    check_labels_known(examples, predictor.label_names)
+    results = predictor.predict_batch(list(examples.inputs))
+    names = predictor.label_names
+    predicted = torch.tensor([names.index(result["label"]) for result in results])
+    targets = torch.tensor([names.index(label) for label in examples.labels])
+    return {
+        "examples": len(examples),
+        "accuracy": accuracy(predicted, targets),
+        "macro_f1": macro_f1(predicted, targets, num_classes=len(names)),
+    }

@@ -1,0 +1,342 @@
+"""Unit tests for reading, checking and splitting a user's labelled data.
+
+A bad data file must be refused before any training, in one line that names the file, the
+line and the column, so a user can fix it in an editor. A split must never leak one input
+into two splits, and must be the same on every machine for the same seed. The files here
+are small and written by each test: none of them is the bundled example.
+"""
+
+from collections import Counter
+from pathlib import Path
+
+import pytest
+
+from {{ cookiecutter.module_name }}.data import (
+    DataError,
+    check_disjoint,
+    examples_from_table,
+    label_names,
+    read_table,
+    split_examples,
+)
+from {{ cookiecutter.module_name }}.task import DataSpec, load_data
+
+
+def one_line(error: pytest.ExceptionInfo[BaseException]) -> str:
+    """The message of a raised error, asserting it is a single line."""
+    message = str(error.value)
+    assert "\n" not in message, message
+    return message
+
+
+class TestReadTable:
+    @pytest.mark.parametrize("suffix", [".csv", ".jsonl"])
+    def test_both_formats_give_the_same_rows(self, tmp_path, suffix, support_rows, write_table):
+        """A CSV and a JSON Lines file of the same records give the same columns and values.
+        Catches: a format whose reader drops, reorders or renames columns."""
+        table = read_table(write_table(tmp_path / f"data{suffix}", support_rows))
+        assert table.columns == ("text", "label")
+        assert [row.values for row in table.rows] == support_rows
+
+    def test_rows_know_their_line(self, tmp_path):
+        """Each row records the line it starts on, also after a quoted multi-line field.
+        Catches: error messages pointing a user at the wrong line."""
+        path = tmp_path / "data.csv"
+        path.write_text('text,label\n"two\nlines",a\nthird,b\n', encoding="utf-8")
+        assert [row.line for row in read_table(path).rows] == [2, 4]
+
+    def test_a_byte_order_mark_is_not_part_of_the_first_column(self, tmp_path):
+        """A spreadsheet's UTF-8 BOM is dropped. Catches: a first column named '\\ufefftext'."""
+        path = tmp_path / "excel.csv"
+        path.write_bytes("text,label\nhello,a\n".encode("utf-8-sig"))
+        assert read_table(path).columns == ("text", "label")
+
+    @pytest.mark.parametrize(
+        ("content", "message"),
+        [
+            pytest.param(b"", "the file is empty", id="empty"),
+            pytest.param(b"text,label\n", "no rows", id="header-only"),
+            pytest.param(b"text,label\nhello,a,extra\n", ":2: 3 fields", id="extra-field"),
+            pytest.param(b"text,text\nhello,a\n", "'text'] appear more than once", id="dup-col"),
+            pytest.param(b"text,\nhello,a\n", "column 2 has no name", id="unnamed"),
+            pytest.param(b"text,label\nfine,a\n\xff\xfe,b\n", ":3: not UTF-8", id="encoding"),
+        ],
+    )
+    def test_malformed_csv_is_refused_in_one_line(self, tmp_path, content, message):
+        """Empty, header-only, ragged, ambiguous or non-UTF-8 files fail naming file and line.
+        Catches: a reader that silently pads short rows or guesses an encoding."""
+        path = tmp_path / "bad.csv"
+        path.write_bytes(content)
+        with pytest.raises(DataError) as error:
+            read_table(path)
+        assert "bad.csv" in one_line(error)
+        assert message in one_line(error)
+
+    @pytest.mark.parametrize(
+        ("content", "message"),
+        [
+            pytest.param('{"text": "a", "label": "x"}\n[1, 2]\n', ":2: expected a JSON object"),
+            pytest.param('{"text": "a", "label": "x"}\n{"text": "b"}\n', ":2: keys differ"),
+            pytest.param('{"text": "a", "label": "x"}\n{"text": \n', ":2: not valid JSON"),
+        ],
+        ids=["not-object", "missing-key", "broken"],
+    )
+    def test_malformed_json_lines_are_refused_in_one_line(self, tmp_path, content, message):
+        """A line that is not an object, lacks a key or is not JSON fails naming the line."""
+        path = tmp_path / "bad.jsonl"
+        path.write_text(content, encoding="utf-8")
+        with pytest.raises(DataError, match=message):
+            read_table(path)
+
+    @pytest.mark.parametrize("name", ["data.txt", "data.parquet", "data"])
+    def test_other_formats_are_refused(self, tmp_path, name):
+        """Only .csv and .jsonl are read. Catches: a TSV read as one column of CSV."""
+        path = tmp_path / name
+        path.write_text("text\tlabel\n", encoding="utf-8")
+        with pytest.raises(DataError, match=r"expected a \.csv or \.jsonl file"):
+            read_table(path)
+
+    def test_missing_file_and_folder_are_refused(self, tmp_path):
+        """A missing path or a folder fails naming it. Catches: a traceback from open()."""
+        with pytest.raises(DataError, match="no such file"):
+            read_table(tmp_path / "absent.csv")
+        (tmp_path / "folder.csv").mkdir()
+        with pytest.raises(DataError, match="not a regular file"):
+            read_table(tmp_path / "folder.csv")
+
+
+@pytest.fixture
+def table_of(tmp_path: Path, write_table):
+    """table_of(rows, name="data.csv"): the Table of rows written to a file in tmp_path."""
+    return lambda rows, name="data.csv": read_table(write_table(tmp_path / name, rows))
+
+
+class TestExamplesFromTable:
+    def test_a_text_column_makes_a_text_task(self, support_rows, table_of):
+        """With a "text" column the examples are texts with their labels, in file order."""
+        examples = examples_from_table(table_of(support_rows))
+        assert examples.task == "text"
+        assert examples.inputs == [row["text"] for row in support_rows]
+        assert examples.labels == [row["label"] for row in support_rows]
+
+    def test_numeric_columns_make_a_tabular_task(self, measurements, table_of):
+        """Without a text column every other column is a feature, in file column order."""
+        examples = examples_from_table(table_of(measurements))
+        assert examples.task == "tabular"
+        assert examples.feature_names == ("height", "ratio", "weight")
+        first = measurements[0]
+        assert examples.inputs[0] == pytest.approx(
+            (first["height"], first["ratio"], first["weight"])
+        )
+
+    def test_origins_name_file_and_line(self, tmp_path, support_rows, table_of):
+        """Each example knows where it came from. Catches: leakage errors that cannot say where."""
+        examples = examples_from_table(table_of(support_rows))
+        assert examples.origins[:2] == [f"{tmp_path / 'data.csv'}:2", f"{tmp_path / 'data.csv'}:3"]
+
+    @pytest.mark.parametrize(
+        ("edit", "message"),
+        [
+            pytest.param({"text": "   "}, ":3, column 'text': the text is blank", id="blank-text"),
+            pytest.param({"label": ""}, ":3, column 'label': the label is blank", id="blank-label"),
+        ],
+    )
+    def test_blank_values_are_refused(self, edit, message, support_rows, table_of):
+        """A blank text or label fails naming line and column. Catches: empty cells trained
+        on as all-padding inputs or as a class named ''."""
+        rows = support_rows
+        rows[1] |= edit
+        with pytest.raises(DataError, match=message):
+            examples_from_table(table_of(rows))
+
+    @pytest.mark.parametrize(
+        ("value", "message"),
+        [
+            pytest.param("tall", "'tall' is not a number", id="word"),
+            pytest.param("nan", "'nan' is not a finite number", id="nan"),
+            pytest.param("inf", "'inf' is not a finite number", id="inf"),
+            pytest.param("", "'' is not a number", id="empty"),
+        ],
+    )
+    def test_bad_features_are_refused(self, value, message, measurements, table_of):
+        """A non-numeric, NaN, Inf or empty feature fails naming line, column and value.
+        Catches: NaN features that turn every weight into NaN after one step."""
+        rows = measurements
+        rows[4]["ratio"] = value
+        with pytest.raises(DataError) as error:
+            examples_from_table(table_of(rows))
+        assert ":6, column 'ratio'" in one_line(error)
+        assert message in one_line(error)
+
+    def test_a_missing_label_column_lists_the_columns(self, support_rows, table_of):
+        """No label column fails listing the columns there are and the option to use."""
+        with pytest.raises(DataError, match=r"no label column 'labels' \(columns: text, label\)"):
+            examples_from_table(table_of(support_rows), label_column="labels")
+
+    def test_a_misnamed_text_column_is_an_error_not_a_tabular_task(self, support_rows, table_of):
+        """Asking for a text task with a column that is not there fails naming the column.
+        Catches: a typo in --text-column silently training a tabular model on the labels."""
+        with pytest.raises(DataError, match=r"no text column.*'body'"):
+            examples_from_table(table_of(support_rows), text_column="body", task="text")
+
+    def test_text_that_is_not_the_text_column_is_named(self, support_rows, table_of):
+        """A text column under another name fails as "not a number" and says --text-column."""
+        rows = [{"body": row["text"], "label": row["label"]} for row in support_rows]
+        with pytest.raises(DataError, match=r"not a number.*--text-column"):
+            examples_from_table(table_of(rows))
+
+
+class TestLabelNames:
+    def test_text_labels_are_sorted(self):
+        """Class indices follow alphabetical order, not order of appearance. Catches: class
+        numbering that changes when the file's rows are shuffled."""
+        assert label_names(["refund", "delivery", "account", "refund"]) == (
+            "account",
+            "delivery",
+            "refund",
+        )
+
+    def test_integer_labels_are_sorted_as_numbers(self):
+        """ "2" comes before "10". Catches: string order making class 10 index 1."""
+        assert label_names(["10", "2", "1", "2"]) == ("1", "2", "10")
+
+
+class TestSplitExamples:
+    @pytest.fixture
+    def examples(self, support_rows, table_of):
+        return examples_from_table(table_of(support_rows))
+
+    def test_splits_are_disjoint_and_cover_the_data(self, examples):
+        """Every example lands in exactly one split. Catches: overlap (leakage) and examples
+        dropped by rounding."""
+        splits = split_examples(examples)
+        origins = [origin for split in splits.values() for origin in split.origins]
+        assert sorted(origins) == sorted(examples.origins)
+
+    def test_every_split_is_stratified(self, examples):
+        """Each class has round(12 * 0.15) = 2 examples in validation and in test, the rest in
+        train. Catches: an unstratified split that leaves a class out of validation."""
+        splits = split_examples(examples)
+        assert {name: Counter(split.labels) for name, split in splits.items()} == {
+            "train": dict.fromkeys(("refund", "delivery", "account"), 8),
+            "validation": dict.fromkeys(("refund", "delivery", "account"), 2),
+            "test": dict.fromkeys(("refund", "delivery", "account"), 2),
+        }
+
+    def test_same_seed_same_split_other_seed_other_split(self, examples):
+        """The split is a function of the seed. Catches: unseeded shuffles (flaky metrics)
+        and a seed that is accepted but ignored."""
+        assert split_examples(examples, seed=3) == split_examples(examples, seed=3)
+        assert split_examples(examples, seed=3)["test"] != split_examples(examples, seed=4)["test"]
+
+    def test_row_order_does_not_change_the_split(self, examples, support_rows, table_of):
+        """The same rows in reverse order give the same test inputs. Catches: a split that
+        depends on file order, so sorting a CSV silently changes the test set."""
+        reversed_examples = examples_from_table(table_of(support_rows[::-1], "reversed.csv"))
+        test = split_examples(examples)["test"]
+        assert sorted(split_examples(reversed_examples)["test"].inputs) == sorted(test.inputs)
+
+    def test_a_repeated_input_stays_in_one_split(self, support_rows, table_of):
+        """Copies of one text (up to case and spacing) always share a split. Catches: a split
+        that puts a duplicate in train and its copy in test."""
+        copy = {"text": "  THE CUSTOMER wants a refund for the order.", "label": "refund"}
+        for seed in range(5):
+            splits = split_examples(examples_from_table(table_of([*support_rows, copy])), seed=seed)
+            check_disjoint(splits)
+            homes = {
+                name
+                for name, split in splits.items()
+                for origin in split.origins
+                if origin.endswith((":2", ":38"))  # the original and its copy
+            }
+            assert len(homes) == 1, f"seed {seed}: the copies are in {homes}"
+
+    def test_a_class_too_small_to_split_is_refused(self, support_rows, table_of):
+        """A label with 2 examples cannot give train, validation and test one each: the error
+        names the label and the fix. Catches: a class missing from validation or training."""
+        rows = [
+            *support_rows,
+            {"text": "a lonely message", "label": "other"},
+            {"text": "another lonely message", "label": "other"},
+        ]
+        with pytest.raises(DataError, match=r"label 'other' has 2 distinct.*needs at least 3"):
+            split_examples(examples_from_table(table_of(rows)))
+
+    def test_unequal_fractions_size_each_split(self, examples):
+        """validation 0.1 and test 0.2 give round(1.2) = 1 and round(2.4) = 2 per class.
+        Catches: the two fractions swapped (equal defaults cannot show it)."""
+        splits = split_examples(examples, validation_fraction=0.1, test_fraction=0.2)
+        sizes = {name: len(split) // 3 for name, split in splits.items()}
+        assert sizes == {"train": 9, "validation": 1, "test": 2}
+
+    def test_a_zero_fraction_leaves_that_split_empty(self, examples):
+        """test_fraction 0 gives an empty test split and all else to train and validation.
+        Catches: a minimum of one example forced into a split the user turned off."""
+        splits = split_examples(examples, test_fraction=0.0)
+        assert len(splits["test"]) == 0
+        assert len(splits["train"]) + len(splits["validation"]) == len(examples)
+
+    def test_every_example_keeps_its_label(self, examples):
+        """Each (input, label) pair of a split is a pair of the data. Catches: inputs and
+        labels reordered separately while splitting, even by a consistent shift."""
+        pairs = set(zip(examples.inputs, examples.labels, strict=True))
+        for split in split_examples(examples).values():
+            assert set(zip(split.inputs, split.labels, strict=True)) <= pairs
+
+    @pytest.mark.parametrize(("validation", "test"), [(-0.1, 0.1), (0.1, 1.0), (0.5, 0.5)])
+    def test_impossible_fractions_are_refused(self, examples, validation, test):
+        """Fractions outside [0, 1) or leaving no training data fail with ValueError."""
+        with pytest.raises(ValueError, match="fraction"):
+            split_examples(examples, validation_fraction=validation, test_fraction=test)
+
+
+class TestLoadData:
+    def test_given_validation_and_test_files_are_used_as_they_are(
+        self, tmp_path, support_rows, write_table
+    ):
+        """With --validation and --test files, the training file is not split at all."""
+        rows = support_rows
+        spec = DataSpec(
+            path=write_table(tmp_path / "train.csv", rows[:24]),
+            validation=write_table(tmp_path / "val.csv", rows[24:30]),
+            test=write_table(tmp_path / "test.csv", rows[30:]),
+        )
+        data = load_data(spec)
+        assert [len(data.splits[name]) for name in ("train", "validation", "test")] == [24, 6, 6]
+
+    def test_the_same_text_in_two_files_is_refused_naming_both(
+        self, tmp_path, support_rows, write_table
+    ):
+        """A test row that is also a training row fails naming both lines. Catches: leakage
+        that inflates the test score of every model."""
+        rows = support_rows
+        spec = DataSpec(
+            path=write_table(tmp_path / "train.csv", rows[:30]),
+            test=write_table(tmp_path / "test.csv", rows[29:]),
+        )
+        with pytest.raises(DataError, match=r"two splits \(.*train.csv:31 and .*test.csv:2\)"):
+            load_data(spec)
+
+    def test_a_label_unseen_in_training_is_refused(self, tmp_path, support_rows, write_table):
+        """A validation label absent from training fails naming its line."""
+        rows = support_rows
+        validation = [*rows[30:33], {"text": "what a lovely shop", "label": "praise"}]
+        spec = DataSpec(
+            path=write_table(tmp_path / "train.csv", rows[:30]),
+            validation=write_table(tmp_path / "val.csv", validation),
+        )
+        with pytest.raises(DataError, match=r"val.csv:5: label 'praise' is not one"):
+            load_data(spec)
+
+    def test_label_names_come_from_the_data(self, tmp_path, support_rows, write_table):
+        """The class names are the training labels, sorted: never the bundled example's."""
+        data = load_data(DataSpec(path=write_table(tmp_path / "d.csv", support_rows)))
+        assert data.label_names == ("account", "delivery", "refund")
+
+    def test_the_record_identifies_the_files(self, tmp_path, support_rows, write_table):
+        """The data record holds the absolute path and the file's hash, so evaluate can
+        refuse a file that changed after training."""
+        path = write_table(tmp_path / "d.csv", support_rows)
+        source = load_data(DataSpec(path=path)).source
+        assert source["path"] == str(path.resolve())
+        assert set(source["hashes"]) == {str(path.resolve())}
