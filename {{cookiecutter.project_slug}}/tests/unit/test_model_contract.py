@@ -2,16 +2,17 @@
 
 Each test runs once per entry of CONTRACT_MODELS (tests/conftest.py), on a tiny instance
 built from that entry's constructor arguments, so a new model is covered by adding one
-entry. What a model eats comes from its forward signature, the convention of the README's
-"Adding a model": `input_ids` (and optionally `attention_mask`) for token models, which
-also get the padding tests, and `features` for feature models. Assertions are properties
-that hold for every random initialisation, never float values from random weights.
+entry. What a model eats comes from its forward signature (`model_task`, the convention of
+the README's "Adding a model"): text models take `input_ids` and `attention_mask` and also
+get the padding tests, tabular models take `features`. Assertions are properties that hold
+for every random initialisation, never float values from random weights.
 """
 
 import inspect
 import json
 import math
 import re
+from pathlib import Path
 
 import pytest
 import torch
@@ -19,7 +20,10 @@ from conftest import CONTRACT_MODELS
 from torch import nn
 from torch.nn import functional as F
 
-from {{ cookiecutter.module_name }}.models import MODEL_REGISTRY, build_model
+from {{ cookiecutter.module_name }}.checkpoint import save_checkpoint
+from {{ cookiecutter.module_name }}.data import build_tokenizer
+from {{ cookiecutter.module_name }}.inference import Predictor
+from {{ cookiecutter.module_name }}.models import MODEL_REGISTRY, build_model, model_task
 
 BATCH_SIZE = 4
 LENGTHS = (12, 9, 4, 1)  # real tokens per row of a right-padded batch; row 0 is unpadded
@@ -38,16 +42,14 @@ OVERFIT_LENGTHS = (12, 11, 10, 9, 8, 7, 6, 5)  # no two token rows can be equal
 OVERFIT_LOSS = 0.1
 
 
-def forward_parameters(name: str) -> list[str]:
-    return list(inspect.signature(MODEL_REGISTRY[name].forward).parameters)
+def is_text_model(name: str) -> bool:
+    return model_task(MODEL_REGISTRY[name]) == "text"
 
 
-def takes_tokens(name: str) -> bool:
-    return name in MODEL_REGISTRY and "input_ids" in forward_parameters(name)
-
-
-def takes_attention_mask(name: str) -> bool:
-    return takes_tokens(name) and "attention_mask" in forward_parameters(name)
+def mask_is_optional(name: str) -> bool:
+    """Whether forward finds the padding by pad_id when no attention_mask is given."""
+    parameters = inspect.signature(MODEL_REGISTRY[name].forward).parameters
+    return parameters["attention_mask"].default is None
 
 
 def has_dropout(name: str) -> bool:
@@ -63,32 +65,25 @@ def build(name: str, **overrides: object) -> nn.Module:
 
 
 MODEL_NAMES = sorted(name for name in CONTRACT_MODELS if name in MODEL_REGISTRY)
-TOKEN_MODELS = [name for name in MODEL_NAMES if takes_tokens(name)]
-MASKED_TOKEN_MODELS = [name for name in TOKEN_MODELS if takes_attention_mask(name)]
+TEXT_MODELS = [name for name in MODEL_NAMES if is_text_model(name)]
+MASK_OPTIONAL_MODELS = [name for name in TEXT_MODELS if mask_is_optional(name)]
 DROPOUT_MODELS = [name for name in MODEL_NAMES if has_dropout(name)]
 
 
 def random_batch(model: nn.Module, name: str, lengths: tuple[int, ...] = LENGTHS) -> dict:
     """Inputs for `model`: one right-padded token row per length, or one feature row each."""
-    if takes_tokens(name):
-        return padded_token_batch(model, name, lengths)
-    if "features" in forward_parameters(name):
-        return {"features": torch.randn(len(lengths), model.config["in_features"])}
-    raise TypeError(
-        f"{name}.forward must take input_ids (and optionally attention_mask) or features, "
-        f"got {forward_parameters(name)[1:]}"
-    )
+    if is_text_model(name):
+        return padded_token_batch(model, lengths)
+    return {"features": torch.randn(len(lengths), model.config["in_features"])}
 
 
-def padded_token_batch(model: nn.Module, name: str, lengths: tuple[int, ...]) -> dict:
+def padded_token_batch(model: nn.Module, lengths: tuple[int, ...]) -> dict[str, torch.Tensor]:
     """Random real token ids, right-padded with the model's pad_id to the longest length."""
     longest = max(lengths)
     attention_mask = (torch.arange(longest) < torch.tensor(lengths)[:, None]).long()
     input_ids = real_token_ids(model, len(lengths), longest)
     input_ids = input_ids.masked_fill(attention_mask == 0, pad_id(model))
-    if takes_attention_mask(name):
-        return {"input_ids": input_ids, "attention_mask": attention_mask}
-    return {"input_ids": input_ids}
+    return {"input_ids": input_ids, "attention_mask": attention_mask}
 
 
 def pad_id(model: nn.Module) -> int:
@@ -159,6 +154,29 @@ def logits_and_input_representation(
             handle.remove()
     assert len(embedded) == 1, "a token model embeds input_ids with exactly one nn.Embedding"
     return logits, embedded[0]
+
+
+def save_for_serving(name: str, path: Path) -> tuple[nn.Module, list, dict[str, torch.Tensor]]:
+    """Save a tiny `name` model at `path` as training would; return the model, examples for
+    the Predictor and the inputs its preprocessing must turn them into."""
+    label_names = [f"class {index}" for index in range(CONTRACT_MODELS[name]["num_classes"])]
+    if not is_text_model(name):
+        model = build(name)
+        rows = torch.randn(BATCH_SIZE, model.config["in_features"])
+        feature_names = [f"feature {index}" for index in range(rows.shape[1])]
+        save_checkpoint(path, model=model, label_names=label_names, feature_names=feature_names)
+        return model, rows.tolist(), {"features": rows}
+    texts = ["the parcel arrived late", "a refund for the jacket", "cannot log in", "late again"]
+    tokenizer = build_tokenizer(texts)
+    overrides = {"vocab_size": tokenizer.vocab_size}
+    if "pad_id" in inspect.signature(MODEL_REGISTRY[name]).parameters:
+        overrides["pad_id"] = tokenizer.pad_id
+    model = build(name, **overrides)
+    max_length = min(8, model.config.get("max_length", 8))
+    save_checkpoint(
+        path, model=model, label_names=label_names, tokenizer=tokenizer, max_length=max_length
+    )
+    return model, texts, tokenizer.encode_batch(texts, max_length)
 
 
 @pytest.fixture
@@ -347,6 +365,19 @@ class TestModelContract:
         with torch.no_grad():
             assert torch.equal(rebuilt.eval()(**batch), model.eval()(**batch))
 
+    def test_checkpoint_round_trip_serves_the_same_probabilities(self, name, tmp_path):
+        """save_checkpoint then Predictor gives the saved model's probabilities (atol 1e-5).
+
+        Catches a config that does not rebuild the model, weights that do not load back,
+        and a forward the Predictor cannot call with what its preprocessing makes.
+        """
+        model, examples, inputs = save_for_serving(name, tmp_path / "model.pt")
+        with torch.no_grad():
+            expected = model.eval()(**inputs).softmax(dim=-1)
+        served = Predictor(tmp_path / "model.pt").predict_batch(examples)
+        probabilities = torch.tensor([list(p["probabilities"].values()) for p in served])
+        assert_same_logits(probabilities, expected)
+
 
 @pytest.mark.parametrize("name", DROPOUT_MODELS)
 def test_train_mode_applies_dropout(model, batch):
@@ -360,66 +391,23 @@ def test_train_mode_applies_dropout(model, batch):
     assert rows_changed(train_logits, eval_logits).any()
 
 
-@pytest.mark.parametrize("name", TOKEN_MODELS)
-class TestTokenModelContract:
-    def test_trailing_padding_changes_nothing(self, model, name):
+@pytest.mark.parametrize("name", TEXT_MODELS)
+class TestTextModelContract:
+    def test_trailing_padding_changes_nothing(self, model):
         """Appending padding to every sequence leaves the logits unchanged (atol 1e-5).
 
         Catches pooling over padded positions, attention to padded keys and a padding id
         hard-coded to 0 instead of read from pad_id.
         """
         model.eval()
-        short = padded_token_batch(model, name, lengths=(8,) * BATCH_SIZE)
-        padded = {"input_ids": F.pad(short["input_ids"], (0, 4), value=pad_id(model))}
-        if "attention_mask" in short:
-            padded["attention_mask"] = F.pad(short["attention_mask"], (0, 4), value=0)
+        short = padded_token_batch(model, lengths=(8,) * BATCH_SIZE)
+        padded = {
+            "input_ids": F.pad(short["input_ids"], (0, 4), value=pad_id(model)),
+            "attention_mask": F.pad(short["attention_mask"], (0, 4), value=0),
+        }
         with torch.no_grad():
             assert_same_logits(model(**padded), model(**short))
 
-    def test_padded_sequence_matches_unpadded(self, model, batch):
-        """Each sequence alone and unpadded gets the logits it gets in the padded batch.
-
-        Catches padding or batch mates influencing a sequence (atol 1e-5).
-        """
-        model.eval()
-        with torch.no_grad():
-            in_batch = model(**batch)
-            for row, length in enumerate(LENGTHS):
-                alone = model(input_ids=batch["input_ids"][row : row + 1, :length])
-                assert_same_logits(alone, in_batch[row : row + 1])
-
-    def test_padding_gets_no_gradient(self, model, batch):
-        """The logits have a gradient w.r.t. every real token's embedding and exactly none
-        w.r.t. a padded one's.
-
-        Catches padding reaching the result through attention, convolution or pooling,
-        and real tokens that are masked out.
-        """
-        logits, embedded = logits_and_input_representation(model, batch)
-        logits.sum().backward()
-        is_real = batch["input_ids"] != pad_id(model)
-        padded = embedded.grad[~is_real]
-        assert embedded.grad[is_real].abs().sum(dim=-1).gt(0).all()
-        assert torch.equal(padded, torch.zeros_like(padded))
-
-    def test_fully_padded_row_stays_finite(self, model, batch):
-        """A row with no real token gives finite logits and finite gradients.
-
-        Catches -inf attention masking (softmax of all -inf is NaN) and pooling that
-        divides by a zero token count; one such row would poison every weight.
-        """
-        batch["input_ids"][3] = pad_id(model)
-        if "attention_mask" in batch:
-            batch["attention_mask"][3] = 0
-        logits = model(**batch)
-        assert torch.isfinite(logits).all()
-        logits.sum().backward()
-        for parameter_name, parameter in model.named_parameters():
-            assert torch.isfinite(parameter.grad).all(), f"non-finite gradient: {parameter_name}"
-
-
-@pytest.mark.parametrize("name", MASKED_TOKEN_MODELS)
-class TestMaskedTokenModelContract:
     def test_ids_under_padding_are_ignored(self, model, batch):
         """Whatever ids sit where attention_mask is 0, the logits stay the same (atol 1e-5).
 
@@ -432,12 +420,54 @@ class TestMaskedTokenModelContract:
         with torch.no_grad():
             assert_same_logits(model(**scrambled), model(**batch))
 
-    def test_mask_derived_from_pad_id_matches_the_explicit_mask(self, model, batch):
-        """Without an attention_mask, padding is found by pad_id and the logits equal the
-        masked call's (atol 1e-5).
+    def test_padded_sequence_matches_unpadded(self, model, batch):
+        """Each sequence alone and unpadded gets the logits it gets in the padded batch.
 
-        Catches a default mask that is all ones, inverted, or compares against the wrong id.
+        Catches padding or batch mates influencing a sequence (atol 1e-5).
         """
         model.eval()
         with torch.no_grad():
-            assert_same_logits(model(input_ids=batch["input_ids"]), model(**batch))
+            in_batch = model(**batch)
+            for row, length in enumerate(LENGTHS):
+                alone = {key: value[row : row + 1, :length] for key, value in batch.items()}
+                assert_same_logits(model(**alone), in_batch[row : row + 1])
+
+    def test_padding_gets_no_gradient(self, model, batch):
+        """The logits have a gradient w.r.t. every real token's embedding and exactly none
+        w.r.t. a padded one's.
+
+        Catches padding reaching the result through attention, convolution or pooling,
+        and real tokens that are masked out.
+        """
+        logits, embedded = logits_and_input_representation(model, batch)
+        logits.sum().backward()
+        is_real = batch["attention_mask"].bool()
+        padded = embedded.grad[~is_real]
+        assert embedded.grad[is_real].abs().sum(dim=-1).gt(0).all()
+        assert torch.equal(padded, torch.zeros_like(padded))
+
+    def test_fully_padded_row_stays_finite(self, model, batch):
+        """A row with no real token gives finite logits and finite gradients.
+
+        Catches -inf attention masking (softmax of all -inf is NaN) and pooling that
+        divides by a zero token count; one such row would poison every weight.
+        """
+        batch["input_ids"][3] = pad_id(model)
+        batch["attention_mask"][3] = 0
+        logits = model(**batch)
+        assert torch.isfinite(logits).all()
+        logits.sum().backward()
+        for parameter_name, parameter in model.named_parameters():
+            assert torch.isfinite(parameter.grad).all(), f"non-finite gradient: {parameter_name}"
+
+
+@pytest.mark.parametrize("name", MASK_OPTIONAL_MODELS)
+def test_mask_derived_from_pad_id_matches_the_explicit_mask(model, batch):
+    """Without an attention_mask, padding is found by pad_id and the logits equal the
+    masked call's (atol 1e-5).
+
+    Catches a default mask that is all ones, inverted, or compares against the wrong id.
+    """
+    model.eval()
+    with torch.no_grad():
+        assert_same_logits(model(input_ids=batch["input_ids"]), model(**batch))
