@@ -114,3 +114,19 @@ def test_the_contract_catches_a_bug_planted_in_the_new_model(
         assert caught_by, output[-3000:]
     finally:
         record_property("seeded_bug", (bug.category, bug.name, caught_by))
+
+
+def test_a_model_file_that_no_test_runs_fails_the_coverage_floor(
+    tmp_path, default_project, run_generated_tests
+):
+    """A --cov run whose total passes still fails when one file is below the per-file floor
+    (80%, in pyproject.toml), and names it: here a model copied in but never registered."""
+    project = shutil.copytree(default_project, tmp_path / default_project.name)
+    shutil.copy(CNN, project / PACKAGE / "models" / "cnn.py")
+    model_tests = ("tests/unit/test_models.py", CONTRACT)
+    code, output = run_generated_tests(
+        project, *model_tests, "--cov=ml_project.models", "--cov-fail-under=50"
+    )
+    assert code == 1, output[-3000:]
+    assert re.search(r"Required test coverage of 50(\.0)?% reached", output), output[-3000:]
+    assert re.search(r"^src/ml_project/models/cnn\.py: 0\.0%$", output, re.MULTILINE), output
