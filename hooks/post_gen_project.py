@@ -4,6 +4,7 @@ from pathlib import Path
 
 TURNED_OFF = {
     ".github/workflows/nightly.yml": "{{ cookiecutter.include_gpu_workflow }}" == "no",
+    ".github/actionlint.yaml": "{{ cookiecutter.include_gpu_workflow }}" == "no",
     "LICENSE": "{{ cookiecutter.open_source_license }}" == "Proprietary",
 }
 
@@ -16,11 +17,16 @@ print(
 Your project is ready in {{ cookiecutter.project_slug }}/. Next steps:
 
     cd {{ cookiecutter.project_slug }}
+    uv sync                      # .venv with CPU-only torch and the dev tools; writes uv.lock
+    uv run pytest -n auto        # the fast suite, in seconds
+    uv run python -m {{ cookiecutter.module_name }} train --out model.pt
+    uv run python -m {{ cookiecutter.module_name }} predict --model model.pt "the striker scored twice"
+
+Commit uv.lock: CI installs with `uv sync --locked`. Without uv (pip >= 25.1):
+
     python -m venv .venv && . .venv/bin/activate
+    pip install --upgrade "pip>=25.1"
     pip install torch --index-url https://download.pytorch.org/whl/cpu   # CPU build; skip for CUDA
-    pip install -e ".[dev]"
-    pytest -n auto                                        # the fast suite, in seconds
-    python -m {{ cookiecutter.module_name }} train --out model.pt       # train the example model
-    python -m {{ cookiecutter.module_name }} predict --model model.pt "the striker scored twice"
+    pip install -e . --group dev
 """
 )

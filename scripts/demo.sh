@@ -5,14 +5,17 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup-venv.sh
 
-.venv/bin/cookiecutter --no-input --overwrite-if-exists --output-dir .bake .
+# The default minimum Python (SPEC 0's) may be newer than this machine's: require this one.
+python_version=$(python3 -c 'import sys; print("%d.%d" % sys.version_info[:2])')
+.venv/bin/cookiecutter --no-input --overwrite-if-exists --output-dir .bake . python_version="$python_version"
 project=$PWD/.bake/ml-project
 cd "$project"
 
+# The pip route (the project's README also shows uv's): pip >= 25.1 installs dependency groups.
 python3 -m venv .venv
-.venv/bin/python -m pip install --quiet --upgrade pip
+.venv/bin/python -m pip install --quiet --upgrade "pip>=25.1"
 .venv/bin/python -m pip install --quiet "${TORCH_SPEC:-torch==2.13.0}" ${TORCH_INDEX_URL:+--index-url "$TORCH_INDEX_URL"}
-.venv/bin/python -m pip install --quiet -e ".[dev]"
+.venv/bin/python -m pip install --quiet -e . --group dev
 
 .venv/bin/python -m ml_project train --out model.pt
 .venv/bin/python -m ml_project predict --model model.pt "the striker scored a late goal"

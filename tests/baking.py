@@ -3,17 +3,16 @@
 import os
 import subprocess
 import sys
+import tomllib
 from pathlib import Path
 
 import pytest
 from cookiecutter.main import cookiecutter
 
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # the template's own tests run on Python 3.10 too
-    import tomli as tomllib
-
 TEMPLATE = Path(__file__).resolve().parents[1]
+# The running interpreter as a python_version answer: a project baked with it installs
+# here (the default minimum, SPEC 0's, can be newer than the Python running the tests).
+RUNNING_PYTHON = "{}.{}".format(*sys.version_info[:2])
 BIN = Path(sys.executable).parent  # ruff, zizmor, check-jsonschema and cruft live beside python
 
 

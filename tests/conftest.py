@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-from baking import bake_into, run
+from baking import RUNNING_PYTHON, bake_into, run
 
 Bake = Callable[..., Path]
 
@@ -36,8 +36,9 @@ def bake(tmp_path: Path) -> Bake:
 
 @pytest.fixture(scope="session")
 def default_project(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The default answers, baked once per session. Tests must not modify it."""
-    return bake_into(tmp_path_factory.mktemp("default"))
+    """The default answers, baked once per session, except python_version: the running
+    interpreter's, so the project installs and runs here. Tests must not modify it."""
+    return bake_into(tmp_path_factory.mktemp("default"), python_version=RUNNING_PYTHON)
 
 
 @pytest.fixture(scope="session")
@@ -70,6 +71,51 @@ def project_python(tmp_path_factory: pytest.TempPathFactory, default_project: Pa
         default_project,
     )
     return python
+
+
+# -p no:randomly: a fixed order, so a run is reproducible; no:cacheprovider: the copies are
+# thrown away; --assert=plain: see pytest_forkserver.py; -rf: list every failed test.
+PYTEST_ARGS = ("-p", "no:randomly", "-p", "no:cacheprovider", "--assert=plain", "-q", "-rf")
+FORKSERVER = Path(__file__).with_name("pytest_forkserver.py")
+
+RunGeneratedTests = Callable[..., tuple[int, str]]
+
+
+@pytest.fixture(scope="session")
+def run_generated_tests() -> Iterator[RunGeneratedTests]:
+    """Run generated tests in a project: returns pytest's exit code and output.
+
+    Runs go through one pytest_forkserver per worker, so torch is imported once, not once
+    per run (the seeded-bug catalogue and the answer properties run dozens); the server
+    has one torch thread and none of this run's pytest, xdist or
+    coverage variables.
+    """
+    env = {
+        name: value
+        for name, value in os.environ.items()
+        if not name.startswith(("PYTEST_", "COV_CORE_"))
+    }
+    env["OMP_NUM_THREADS"] = "1"
+    server = subprocess.Popen(
+        [sys.executable, FORKSERVER],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+        env=env,
+    )
+
+    def run(project: Path, *tests: str) -> tuple[int, str]:
+        log = project.with_name("pytest.log")
+        request = {"cwd": str(project), "args": [*PYTEST_ARGS, *tests], "log": str(log)}
+        server.stdin.write(json.dumps(request) + "\n")
+        server.stdin.flush()
+        reply = server.stdout.readline()
+        assert reply, f"{FORKSERVER.name} died (exit code {server.poll()})"
+        return int(reply), log.read_text()
+
+    yield run
+    server.stdin.close()
+    server.wait()
 
 
 def recorded(terminalreporter: pytest.TerminalReporter, name: str) -> list:

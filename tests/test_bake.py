@@ -8,7 +8,7 @@ import pytest
 from baking import BIN, read_pyproject, run
 
 CHOICES = {
-    "python_version": ["3.10", "3.11", "3.12", "3.13"],
+    "python_version": ["3.11", "3.12", "3.13", "3.14"],
     "open_source_license": ["MIT", "Apache-2.0", "BSD-3-Clause", "Proprietary"],
     "include_gpu_workflow": ["yes", "no"],
 }
@@ -44,7 +44,7 @@ class TestFiles:
         if key == "open_source_license" and value == "Proprietary":
             expected.remove("LICENSE")
         if key == "include_gpu_workflow" and value == "no":
-            expected.remove(".github/workflows/nightly.yml")
+            expected -= {".github/workflows/nightly.yml", ".github/actionlint.yaml"}
         assert files_of(project) == expected
 
 
@@ -76,7 +76,7 @@ class TestRendering:
     @pytest.mark.parametrize("version", CHOICES["python_version"])
     def test_python_version_sets_requires_python_and_ci_matrix(self, bake, version):
         """The minimum Python sets requires-python, ruff's target and the CI matrix
-        (that version up to 3.13): catches string comparison of versions ("3.10" < "3.9")."""
+        (that version up to 3.14): catches string comparison of versions ("3.10" < "3.9")."""
         project = bake(python_version=version)
         pyproject = read_pyproject(project)
         assert pyproject["project"]["requires-python"] == f">={version}"
@@ -145,6 +145,7 @@ LICENSE_TITLES = {
 }
 
 EXPECTED_FILES = {
+    ".github/actionlint.yaml",
     ".github/dependabot.yml",
     ".github/workflows/nightly.yml",
     ".github/workflows/tests.yml",
@@ -173,6 +174,7 @@ EXPECTED_FILES = {
     "src/ml_project/models/config.py",
     "src/ml_project/models/mlp.py",
     "src/ml_project/models/transformer.py",
+    "src/ml_project/py.typed",
     "src/ml_project/task.py",
     "src/ml_project/training/__init__.py",
     "src/ml_project/training/distributed.py",

@@ -5,6 +5,7 @@ import json
 import re
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -133,16 +134,18 @@ class TestTiers:
 
 
 class TestInstalledProject:
-    def test_registers_torch_reseeding_for_pytest_randomly(self, project_python):
-        """The installed package registers its seeder with pytest-randomly, so torch is
-        reseeded per test and `--randomly-seed=N` reproduces a failure."""
+    def test_publishes_only_runtime_dependencies(self, project_python):
+        """The installed package requires torch and numpy, nothing else, and registers no
+        pytest-randomly seeder: catches test tools leaking into the published metadata (the
+        old `dev` extra) and an entry point that makes every pytest-randomly run import it."""
         code = (
-            "from importlib.metadata import entry_points; "
-            "print([e.value for e in entry_points(group='pytest_randomly.random_seeder')])"
+            "import json; from importlib.metadata import entry_points, requires; "
+            "print(json.dumps([requires('ml-project'), "
+            "[e.value for e in entry_points(group='pytest_randomly.random_seeder')]]))"
         )
-        assert (
-            "ml_project.training.seeding:seed_everything" in run(project_python, "-c", code).stdout
-        )
+        requirements, seeders = json.loads(run(project_python, "-c", code).stdout)
+        assert sorted(r.split(">")[0] for r in requirements) == ["numpy", "torch"]
+        assert seeders == []
 
     def test_main_job_trains_and_predicts(self, project, project_python):
         """The README's main job works: train the example model, then predict as JSON."""
@@ -158,6 +161,24 @@ class TestInstalledProject:
             cwd=project,
         )
         assert '"label": "sports"' in result.stdout
+
+
+class TestReseeding:
+    PROBE = "import torch\n\n\ndef test_draw():\n    print('DRAW', torch.rand(1).item())\n"
+
+    def draw(self, project: Path, seed: int) -> str:
+        result = run(sys.executable, "-m", "pytest", "tests/test_probe.py", "-s", "-q",
+                     "-p", "randomly", f"--randomly-seed={seed}", cwd=project)  # fmt: skip
+        return re.search(r"DRAW (\S+)", result.stdout).group(1)
+
+    def test_torch_follows_the_randomly_seed_without_installing_the_package(self, project):
+        """With the package not installed (only src/ on the path), a test's torch draw
+        repeats under the same --randomly-seed and changes under another: catches torch
+        left unseeded (every seed draws the same) or seeded from anything but the run's seed."""
+        (project / "tests" / "test_probe.py").write_text(self.PROBE)
+        first, again, other = (self.draw(project, seed) for seed in (1, 1, 2))
+        assert first == again
+        assert first != other
 
 
 class TestCruft:

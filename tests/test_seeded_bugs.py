@@ -168,12 +168,12 @@ CATALOGUE = [
         "optimizer_step_before_backward",
         "training",
         "training/loop.py",
-        old="    loss.backward()\n"
+        old="    loss.backward()  # type: ignore[no-untyped-call]  # unannotated in torch\n"
         "    if grad_clip is not None:\n"
         "        nn.utils.clip_grad_norm_(model.parameters(), grad_clip)\n"
         "    optimizer.step()\n",
         new="    optimizer.step()\n"
-        "    loss.backward()\n"
+        "    loss.backward()  # type: ignore[no-untyped-call]  # unannotated in torch\n"
         "    if grad_clip is not None:\n"
         "        nn.utils.clip_grad_norm_(model.parameters(), grad_clip)\n",
         tests=(TRAINING,),
@@ -309,8 +309,8 @@ CATALOGUE = [
         "model_returns_probabilities",
         "model",
         "models/transformer.py",
-        old="return self.head(pooled)",
-        new="return self.head(pooled).softmax(dim=-1)",
+        old="logits: torch.Tensor = self.head(pooled)",
+        new="logits: torch.Tensor = self.head(pooled).softmax(dim=-1)",
         tests=(MODELS, MODEL_CONTRACT),
     ),
     # --- data -------------------------------------------------------------------------
@@ -387,11 +387,12 @@ CATALOGUE = [
         "predictor_skips_text_normalisation",
         "inference",
         "inference/predictor.py",
-        old="        encoded = self.tokenizer.encode_batch(list(texts), self.max_length)  # (B, L) each\n",
-        new="        vocab, length = self.tokenizer.vocab, self.max_length\n"
-        "        rows = [[vocab.index(w) if w in vocab else 1 for w in t.split()] for t in texts]\n"
+        old="encoded = self.tokenizer.encode_batch(strings, self.max_length)  # (B, L) each\n",
+        new="vocab, length = self.tokenizer.vocab, self.max_length\n"
+        "        rows = [[vocab.index(w) if w in vocab else 1 for w in s.split()]\n"
+        "                for s in strings]\n"
         "        rows = [(row + [0] * length)[:length] for row in rows]\n"
-        "        ids = torch.tensor(rows, dtype=torch.long).reshape(len(texts), length)\n"
+        "        ids = torch.tensor(rows, dtype=torch.long).reshape(len(strings), length)\n"
         '        encoded = {"input_ids": ids, "attention_mask": (ids != 0).long()}\n',
         tests=(INFERENCE,),
     ),

@@ -10,6 +10,7 @@ import itertools
 import json
 import os
 import tempfile
+import zlib
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
@@ -156,16 +157,35 @@ def pytest_configure(config: pytest.Config) -> None:
         config.pluginmanager.register(CoverageFloor(floor), "coverage-floor")
 
 
+def reseed_torch(item: pytest.Item) -> None:
+    """Seed torch from pytest-randomly's seed and the test's id, as pytest-randomly seeds
+    random and NumPy, so `--randomly-seed=N` reproduces a test's torch draws too.
+
+    Here rather than in a `pytest_randomly.random_seeder` entry point: that would need the
+    package installed, ship in its wheel, and make every environment that has
+    pytest-randomly import this package and torch.
+    """
+    if item.config.pluginmanager.has_plugin("randomly") and item.config.getoption(
+        "randomly_reset_seed"
+    ):
+        torch.manual_seed(item.config.getoption("randomly_seed") + zlib.crc32(item.nodeid.encode()))
+
+
+def pytest_runtest_call(item: pytest.Item) -> None:
+    reseed_torch(item)
+
+
 @pytest.hookimpl(tryfirst=True)
 def pytest_pyfunc_call(pyfuncitem: pytest.Function) -> None:
-    # pytest-randomly reseeds every generator (torch too, through this package's entry
-    # point) as each test's call phase starts, which silently undoes the seed that the
-    # fixed_seed fixture set during setup. Seed again, right before the test body runs.
+    # pytest-randomly (and reseed_torch) reseed every generator as each test's call phase
+    # starts, which silently undoes the seed that the fixed_seed fixture set during setup.
+    # Seed again, right before the test body runs.
     if "fixed_seed" in pyfuncitem.fixturenames:
         seed_everything(pyfuncitem.funcargs["fixed_seed"])
 
 
 def pytest_runtest_setup(item: pytest.Item) -> None:
+    reseed_torch(item)
     if item.get_closest_marker("gpu") and not torch.cuda.is_available():
         if item.config.getoption("--require-gpu"):
             pytest.fail("--require-gpu was given but CUDA is not available")

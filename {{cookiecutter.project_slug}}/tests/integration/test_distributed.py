@@ -11,14 +11,14 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 import torch
 import torch.distributed as dist
 from torch import multiprocessing, nn
-from torch.utils.data import DataLoader
+from torch.utils.data import DataLoader, IterableDataset
 
 import {{ cookiecutter.module_name }} as package
 from {{ cookiecutter.module_name }}.cli import main
@@ -255,6 +255,17 @@ class TestShardSampler:
         instead of processes that train on padding copies or find no data at all."""
         with pytest.raises(ValueError, match="2 training examples across 3 processes"):
             shard_sampler(range(2), seed=0, num_replicas=3, rank=0)
+
+    def test_refuses_a_dataset_without_a_length(self):
+        """An IterableDataset cannot be split by index: TypeError naming the class, instead
+        of a TypeError from deep inside DistributedSampler about len()."""
+
+        class Stream(IterableDataset[int]):
+            def __iter__(self) -> Iterator[int]:
+                return iter(range(4))
+
+        with pytest.raises(TypeError, match="map-style dataset with a length, got Stream"):
+            shard_sampler(Stream(), seed=0, num_replicas=2, rank=0)
 
 
 @pytest.fixture

@@ -7,6 +7,7 @@ row normalise to zeros (train/serve skew). `FeatureNormalizer` stores them for r
 """
 
 from collections.abc import Mapping
+from typing import Self
 
 import torch
 from torch import Tensor
@@ -38,7 +39,7 @@ class FeatureNormalizer:
         self.mean: Tensor | None = None
         self.std: Tensor | None = None
 
-    def fit(self, x: Tensor) -> "FeatureNormalizer":
+    def fit(self, x: Tensor) -> Self:
         """Store per-column mean and std of `x` (batch, features); returns self."""
         _check_features(x)
         # Shifting by the first row first makes a constant column's mean exact, so it
@@ -79,7 +80,7 @@ class FeatureNormalizer:
         return {"mean": self.mean.clone(), "std": self.std.clone()}
 
     @classmethod
-    def from_state_dict(cls, state: Mapping[str, Tensor]) -> "FeatureNormalizer":
+    def from_state_dict(cls, state: Mapping[str, Tensor]) -> Self:
         """Rebuild a fitted normalizer from `state_dict()` output."""
         if not isinstance(state, Mapping):
             raise TypeError(f"normalizer state must be a mapping, got {type(state).__name__}")

@@ -11,6 +11,7 @@ import unicodedata
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import Self
 
 import torch
 from torch import Tensor
@@ -135,7 +136,7 @@ class Tokenizer:
         return {"vocab": list(self.vocab)}
 
     @classmethod
-    def from_dict(cls, data: Mapping[str, object]) -> "Tokenizer":
+    def from_dict(cls, data: Mapping[str, object]) -> Self:
         """Rebuild a tokenizer from `to_dict()` output."""
         vocab = data.get("vocab") if isinstance(data, Mapping) else None
         if not isinstance(vocab, list) or tuple(vocab[:2]) != _SPECIAL_TOKENS:
@@ -151,7 +152,7 @@ class Tokenizer:
         Path(path).write_text(text + "\n", encoding="utf-8")
 
     @classmethod
-    def load(cls, path: str | Path) -> "Tokenizer":
+    def load(cls, path: str | Path) -> Self:
         """Read a tokenizer written by `save`."""
         try:
             data = json.loads(Path(path).read_text(encoding="utf-8"))

@@ -24,7 +24,7 @@ class MLPClassifier(nn.Module):
         batch_norm: bool = False,
     ) -> None:
         super().__init__()
-        self.config = {
+        self.config: dict[str, object] = {
             "name": self.name,
             "in_features": in_features,
             "hidden_size": hidden_size,
@@ -45,7 +45,8 @@ class MLPClassifier(nn.Module):
     def forward(self, features: torch.Tensor) -> torch.Tensor:
         self._check_features(features)
         hidden = self.hidden(features)  # (B, F) -> (B, H)
-        return self.head(hidden)  # (B, H) -> (B, C); no softmax: the loss applies it
+        logits: torch.Tensor = self.head(hidden)  # (B, H) -> (B, C); no softmax: the loss does
+        return logits
 
     def _check_features(self, features: torch.Tensor) -> None:
         """Fail with what was expected and what came, before torch fails deep inside."""

@@ -47,7 +47,8 @@ class MultiHeadSelfAttention(nn.Module):
 
         out = weights @ v  # (B, N, T, D)
         out = out.transpose(1, 2).reshape(batch, length, hidden)  # (B, T, H)
-        return self.residual_dropout(self.out_proj(out))
+        mixed: torch.Tensor = self.residual_dropout(self.out_proj(out))
+        return mixed
 
 
 class FeedForward(nn.Module):
@@ -63,7 +64,8 @@ class FeedForward(nn.Module):
         )
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.net(x)  # (B, T, H) -> (B, T, H)
+        out: torch.Tensor = self.net(x)  # (B, T, H) -> (B, T, H)
+        return out
 
 
 class Block(nn.Module):
@@ -78,7 +80,8 @@ class Block(nn.Module):
 
     def forward(self, x: torch.Tensor, key_mask: torch.Tensor) -> torch.Tensor:
         x = x + self.attention(self.attention_norm(x), key_mask)  # (B, T, H)
-        return x + self.feed_forward(self.feed_forward_norm(x))  # (B, T, H)
+        out: torch.Tensor = x + self.feed_forward(self.feed_forward_norm(x))  # (B, T, H)
+        return out
 
 
 class TransformerClassifier(nn.Module):
@@ -100,7 +103,9 @@ class TransformerClassifier(nn.Module):
         super().__init__()
         if not 0 <= pad_id < vocab_size:
             raise ValueError(f"pad_id must be in [0, {vocab_size}), got {pad_id}")
-        self.config = {
+        # What forward's checks read, typed; `config` holds them for rebuilding the model.
+        self.vocab_size, self.max_length, self.pad_id = vocab_size, max_length, pad_id
+        self.config: dict[str, object] = {
             "name": self.name,
             "vocab_size": vocab_size,
             "hidden_size": hidden_size,
@@ -129,7 +134,7 @@ class TransformerClassifier(nn.Module):
         """
         self._check_input_ids(input_ids)
         if attention_mask is None:
-            key_mask = input_ids != self.config["pad_id"]  # (B, T)
+            key_mask = input_ids != self.pad_id  # (B, T)
         else:
             self._check_attention_mask(attention_mask, input_ids)
             key_mask = attention_mask.bool()  # (B, T)
@@ -145,11 +150,12 @@ class TransformerClassifier(nn.Module):
         x = x.masked_fill(~key_mask[:, :, None], 0.0)  # (B, T, H)
         num_real = key_mask.sum(dim=1, keepdim=True).clamp(min=1)  # (B, 1)
         pooled = x.sum(dim=1) / num_real  # (B, H)
-        return self.head(pooled)  # (B, C); no softmax: the loss applies it
+        logits: torch.Tensor = self.head(pooled)  # (B, C); no softmax: the loss applies it
+        return logits
 
     def _check_input_ids(self, input_ids: torch.Tensor) -> None:
         """Fail with what was expected and what came, before torch fails deep inside."""
-        vocab_size, max_length = self.config["vocab_size"], self.config["max_length"]
+        vocab_size, max_length = self.vocab_size, self.max_length
         if not isinstance(input_ids, torch.Tensor):
             raise TypeError(
                 f"input_ids must be a torch.Tensor of shape (batch, seq_len), "
@@ -195,5 +201,5 @@ class TransformerClassifier(nn.Module):
         if ((attention_mask != 0) & (attention_mask != 1)).any():
             raise ValueError(
                 "attention_mask must contain only 0 (padding) and 1 (real token), "
-                f"got values {attention_mask.unique().tolist()}"
+                f"got values {torch.unique(attention_mask).tolist()}"
             )

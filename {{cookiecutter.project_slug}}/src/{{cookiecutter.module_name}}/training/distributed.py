@@ -11,12 +11,13 @@ loop runs unchanged, and with unchanged results, in one plain process.
 import os
 from collections.abc import Iterator, Sequence, Sized
 from contextlib import contextmanager
+from typing import Any
 
 import torch
 import torch.distributed as dist
 from torch import nn
 from torch.nn.parallel import DistributedDataParallel
-from torch.utils.data import DistributedSampler
+from torch.utils.data import Dataset, DistributedSampler
 
 BACKENDS = ("gloo", "nccl")
 TORCHRUN_VARIABLES = ("RANK", "WORLD_SIZE", "LOCAL_RANK", "MASTER_ADDR", "MASTER_PORT")
@@ -109,8 +110,8 @@ def data_parallel(model: nn.Module, device: str | torch.device) -> nn.Module:
 
 
 def shard_sampler(
-    dataset: Sized, seed: int, *, num_replicas: int | None = None, rank: int | None = None
-) -> DistributedSampler:
+    dataset: Dataset[Any], seed: int, *, num_replicas: int | None = None, rank: int | None = None
+) -> DistributedSampler[int]:
     """This process's share of ``dataset``: the shares of all processes are disjoint and
     cover it, and the order changes every epoch once ``set_epoch(epoch)`` is called.
 
@@ -118,6 +119,10 @@ def shard_sampler(
     not split evenly a few examples are repeated, so that every process runs the same
     number of steps (one with a step fewer would leave the others waiting forever).
     """
+    if not isinstance(dataset, Sized):
+        raise TypeError(
+            f"dataset must be a map-style dataset with a length, got {type(dataset).__name__}"
+        )
     num_replicas = get_world_size() if num_replicas is None else num_replicas
     rank = get_rank() if rank is None else rank
     if len(dataset) < num_replicas:

@@ -1,7 +1,7 @@
 """One call to seed every random number generator, and ways to save and restore them all.
 
-``seed_everything`` is also pytest-randomly's ``random_seeder`` entry point (see
-pyproject.toml), so every test starts from a torch state derived from the run's seed.
+The test suite's conftest.py also reseeds torch from pytest-randomly's seed before every
+test, so every test starts from a torch state derived from the run's seed.
 """
 
 import random
@@ -27,11 +27,11 @@ def rng_states() -> dict[str, Any]:
     """The state of every global generator, as plain types that ``torch.load(weights_only=True)``
     accepts, so it can travel in a checkpoint and resume training bit for bit."""
     version, python_state, gauss = random.getstate()
-    numpy_state = list(np.random.get_state())  # noqa: NPY002 (the generator seeded above)
-    numpy_state[1] = numpy_state[1].tolist()  # the key array: weights_only refuses NumPy arrays
+    numpy_state = np.random.get_state(legacy=False)  # noqa: NPY002 (the generator seeded above)
+    key = numpy_state["state"]["key"].tolist()  # weights_only refuses NumPy arrays
     return {
         "python": [version, list(python_state), gauss],
-        "numpy": numpy_state,
+        "numpy": {**numpy_state, "state": {**numpy_state["state"], "key": key}},
         "torch": torch.get_rng_state(),
         "cuda": torch.cuda.get_rng_state_all() if torch.cuda.is_available() else [],
     }
@@ -41,9 +41,9 @@ def restore_rng_states(states: dict[str, Any]) -> None:
     """Put every global generator back to the state that ``rng_states`` recorded."""
     version, python_state, gauss = states["python"]
     random.setstate((version, tuple(python_state), gauss))
-    numpy_state = list(states["numpy"])
-    numpy_state[1] = np.array(numpy_state[1], dtype=np.uint32)
-    np.random.set_state(tuple(numpy_state))  # noqa: NPY002
+    numpy_state = states["numpy"]
+    key = np.array(numpy_state["state"]["key"], dtype=np.uint32)
+    np.random.set_state({**numpy_state, "state": {**numpy_state["state"], "key": key}})  # noqa: NPY002
     torch.set_rng_state(states["torch"])
     if states["cuda"] and torch.cuda.is_available():
         torch.cuda.set_rng_state_all(states["cuda"])
