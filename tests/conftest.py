@@ -130,50 +130,6 @@ def recorded(terminalreporter: pytest.TerminalReporter, name: str) -> list:
     ]
 
 
-# -p no:randomly: a fixed order, so a run is reproducible; no:cacheprovider: the copies are
-# thrown away; --assert=plain: see pytest_forkserver.py; -rf: list every failed test.
-PYTEST_ARGS = ("-p", "no:randomly", "-p", "no:cacheprovider", "--assert=plain", "-q", "-rf")
-FORKSERVER = Path(__file__).with_name("pytest_forkserver.py")
-
-RunGeneratedTests = Callable[..., tuple[int, str]]
-
-
-@pytest.fixture(scope="session")
-def run_generated_tests() -> Iterator[RunGeneratedTests]:
-    """Run generated tests in a project: returns pytest's exit code and output.
-
-    Runs go through one pytest_forkserver per worker, so torch is imported once, not once
-    per bug; the server has one torch thread and none of this run's pytest, xdist or
-    coverage variables.
-    """
-    env = {
-        name: value
-        for name, value in os.environ.items()
-        if not name.startswith(("PYTEST_", "COV_CORE_"))
-    }
-    env["OMP_NUM_THREADS"] = "1"
-    server = subprocess.Popen(
-        [sys.executable, FORKSERVER],
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        text=True,
-        env=env,
-    )
-
-    def run(project: Path, *tests: str) -> tuple[int, str]:
-        log = project.with_name("pytest.log")
-        request = {"cwd": str(project), "args": [*PYTEST_ARGS, *tests], "log": str(log)}
-        server.stdin.write(json.dumps(request) + "\n")
-        server.stdin.flush()
-        reply = server.stdout.readline()
-        assert reply, f"{FORKSERVER.name} died (exit code {server.poll()})"
-        return int(reply), log.read_text()
-
-    yield run
-    server.stdin.close()
-    server.wait()
-
-
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
     """Report what tests measured (record_property("figure", line)), then the seeded-bug
     catalogue (test_seeded_bugs.py): each bug, whether the generated
