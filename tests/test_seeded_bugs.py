@@ -21,6 +21,7 @@ PACKAGE = "src/ml_project"  # the default answers' module
 # The generated test files that guard each part of the package.
 LOSSES = "tests/unit/test_losses.py"
 MODELS = "tests/unit/test_models.py"
+MODEL_CONTRACT = "tests/unit/test_model_contract.py"
 DATA = "tests/unit/test_data.py"
 SOURCES = "tests/unit/test_sources.py"
 TOKENIZER = "tests/unit/test_tokenizer.py"
@@ -238,7 +239,7 @@ CATALOGUE = [
         "models/mlp.py",
         old="hidden = self.hidden(features)",
         new="hidden = self.hidden(features).detach()",
-        tests=(MODELS,),
+        tests=(MODELS, MODEL_CONTRACT),
     ),
     # An embedding frozen for a fine-tuning recipe and never unfrozen.
     SeededBug(
@@ -247,7 +248,7 @@ CATALOGUE = [
         "models/transformer.py",
         old="nn.Embedding(vocab_size, hidden_size)",
         new="nn.Embedding(vocab_size, hidden_size).requires_grad_(False)",
-        tests=(MODELS,),
+        tests=(MODELS, MODEL_CONTRACT),
     ),
     # The key mask inverted: real tokens are hidden, padding is attended to.
     SeededBug(
@@ -256,7 +257,7 @@ CATALOGUE = [
         "models/transformer.py",
         old="padded_keys = ~key_mask[:, None, None, :]",
         new="padded_keys = key_mask[:, None, None, :]",
-        tests=(MODELS,),
+        tests=(MODELS, MODEL_CONTRACT),
     ),
     # masked_fill's result thrown away (it is not in place): the mask is ignored.
     SeededBug(
@@ -265,7 +266,7 @@ CATALOGUE = [
         "models/transformer.py",
         old="scores = scores.masked_fill(padded_keys",
         new="scores.masked_fill(padded_keys",
-        tests=(MODELS,),
+        tests=(MODELS, MODEL_CONTRACT),
     ),
     # x.mean(dim=1): padded positions are averaged in, so padding changes predictions.
     SeededBug(
@@ -274,7 +275,7 @@ CATALOGUE = [
         "models/transformer.py",
         old="pooled = x.sum(dim=1) / num_real",
         new="pooled = x.mean(dim=1)",
-        tests=(MODELS,),
+        tests=(MODELS, MODEL_CONTRACT),
     ),
     # Attention weights normalised over the batch: sequences read each other.
     SeededBug(
@@ -283,7 +284,7 @@ CATALOGUE = [
         "models/transformer.py",
         old="F.softmax(scores, dim=-1)",
         new="F.softmax(scores, dim=0)",
-        tests=(MODELS,),
+        tests=(MODELS, MODEL_CONTRACT),
     ),
     # Functional dropout without training=self.training: still active after eval().
     SeededBug(
@@ -292,7 +293,7 @@ CATALOGUE = [
         "models/transformer.py",
         old="x = self.embedding_dropout(x)",
         new='x = F.dropout(x, self.config["dropout"])',
-        tests=(MODELS,),
+        tests=(MODELS, MODEL_CONTRACT),
     ),
     # BatchNorm without running statistics: eval mode still normalises with the batch's.
     SeededBug(
@@ -301,7 +302,7 @@ CATALOGUE = [
         "models/mlp.py",
         old="nn.BatchNorm1d(hidden_size)",
         new="nn.BatchNorm1d(hidden_size, track_running_stats=False)",
-        tests=(MODELS,),
+        tests=(MODELS, MODEL_CONTRACT),
     ),
     # The model returns probabilities; cross-entropy applies softmax a second time.
     SeededBug(
@@ -310,7 +311,7 @@ CATALOGUE = [
         "models/transformer.py",
         old="logits: torch.Tensor = self.head(pooled)",
         new="logits: torch.Tensor = self.head(pooled).softmax(dim=-1)",
-        tests=(MODELS,),
+        tests=(MODELS, MODEL_CONTRACT),
     ),
     # --- data -------------------------------------------------------------------------
     # Division by the raw std: a constant feature column becomes NaN.

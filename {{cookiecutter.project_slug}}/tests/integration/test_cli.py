@@ -8,6 +8,7 @@ end-to-end test starts a real ``python -m`` process, to prove the module entry p
 import dataclasses
 import json
 import os
+import runpy
 import subprocess
 import sys
 from pathlib import Path
@@ -326,6 +327,15 @@ class TestCommandLineErrors:
         assert exit_info.value.code == 0
         help_text = capsys.readouterr().out
         assert all(command in help_text for command in ("train", "evaluate", "predict"))
+
+    def test_python_dash_m_runs_main_with_its_exit_code(self, monkeypatch, capsys):
+        """`python -m <package> predict` without --model runs main and exits with its code 2.
+        Catches a __main__ that never calls main or drops its exit code (CI would pass)."""
+        monkeypatch.setattr(sys, "argv", [package.__name__, "predict"])
+        with pytest.raises(SystemExit) as exit_info:
+            runpy.run_module(package.__name__, run_name="__main__")
+        assert exit_info.value.code == 2
+        assert "required: --model" in capsys.readouterr().err
 
 
 @pytest.mark.slow
