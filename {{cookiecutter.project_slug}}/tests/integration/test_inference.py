@@ -527,6 +527,20 @@ class TestInputValidation:
         with pytest.raises(ValueError, match=r"Input cannot be empty.*text 2"):
             predictor.predict_batch([TEXTS[0], TEXTS[1], "   "])
 
+    def test_non_finite_logits_are_an_error_not_a_prediction(self, checkpoint_path):
+        """Finite but huge weights (1e38) overflow to NaN: predict raises ValueError instead of
+        returning a label with confidence NaN. Catches serving garbage with a straight face."""
+        rewrite_checkpoint(
+            checkpoint_path,
+            lambda payload: [
+                tensor.fill_(1e38)
+                for tensor in payload["model_state"].values()
+                if tensor.is_floating_point()
+            ],
+        )
+        with pytest.raises(ValueError, match="NaN or infinity"):
+            Predictor(checkpoint_path).predict(TEXTS[0])
+
     def test_an_enormous_batch_size_is_run_in_bounded_chunks(self, predictor):
         """batch_size=10**9 on 1,100 texts runs forward passes of at most MAX_BATCH_SIZE
         examples. Catches: one forward pass over everything, whose memory grows with N."""
