@@ -195,6 +195,7 @@ EXPECTED_FILES = {
     "tests/regression/test_metrics.py",
     "tests/unit/test_data.py",
     "tests/unit/test_losses.py",
+    "tests/unit/test_model_contract.py",
     "tests/unit/test_models.py",
     "tests/unit/test_seeding.py",
     "tests/unit/test_sources.py",

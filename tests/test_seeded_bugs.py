@@ -24,6 +24,7 @@ PACKAGE = "src/ml_project"  # the default answers' module
 # The generated test files that guard each part of the package.
 LOSSES = "tests/unit/test_losses.py"
 MODELS = "tests/unit/test_models.py"
+MODEL_CONTRACT = "tests/unit/test_model_contract.py"
 DATA = "tests/unit/test_data.py"
 SOURCES = "tests/unit/test_sources.py"
 TOKENIZER = "tests/unit/test_tokenizer.py"
@@ -172,12 +173,12 @@ CATALOGUE = [
         "optimizer_step_before_backward",
         "training",
         "training/loop.py",
-        old="    loss.backward()\n"
+        old="    loss.backward()  # type: ignore[no-untyped-call]  # unannotated in torch\n"
         "    if grad_clip is not None:\n"
         "        nn.utils.clip_grad_norm_(model.parameters(), grad_clip)\n"
         "    optimizer.step()\n",
         new="    optimizer.step()\n"
-        "    loss.backward()\n"
+        "    loss.backward()  # type: ignore[no-untyped-call]  # unannotated in torch\n"
         "    if grad_clip is not None:\n"
         "        nn.utils.clip_grad_norm_(model.parameters(), grad_clip)\n",
         tests=(TRAINING,),
@@ -243,7 +244,7 @@ CATALOGUE = [
         "models/mlp.py",
         old="hidden = self.hidden(features)",
         new="hidden = self.hidden(features).detach()",
-        tests=(MODELS,),
+        tests=(MODELS, MODEL_CONTRACT),
     ),
     # An embedding frozen for a fine-tuning recipe and never unfrozen.
     SeededBug(
@@ -252,7 +253,7 @@ CATALOGUE = [
         "models/transformer.py",
         old="nn.Embedding(vocab_size, hidden_size)",
         new="nn.Embedding(vocab_size, hidden_size).requires_grad_(False)",
-        tests=(MODELS,),
+        tests=(MODELS, MODEL_CONTRACT),
     ),
     # The key mask inverted: real tokens are hidden, padding is attended to.
     SeededBug(
@@ -261,7 +262,7 @@ CATALOGUE = [
         "models/transformer.py",
         old="padded_keys = ~key_mask[:, None, None, :]",
         new="padded_keys = key_mask[:, None, None, :]",
-        tests=(MODELS,),
+        tests=(MODELS, MODEL_CONTRACT),
     ),
     # masked_fill's result thrown away (it is not in place): the mask is ignored.
     SeededBug(
@@ -270,7 +271,7 @@ CATALOGUE = [
         "models/transformer.py",
         old="scores = scores.masked_fill(padded_keys",
         new="scores.masked_fill(padded_keys",
-        tests=(MODELS,),
+        tests=(MODELS, MODEL_CONTRACT),
     ),
     # x.mean(dim=1): padded positions are averaged in, so padding changes predictions.
     SeededBug(
@@ -279,7 +280,7 @@ CATALOGUE = [
         "models/transformer.py",
         old="pooled = x.sum(dim=1) / num_real",
         new="pooled = x.mean(dim=1)",
-        tests=(MODELS,),
+        tests=(MODELS, MODEL_CONTRACT),
     ),
     # Attention weights normalised over the batch: sequences read each other.
     SeededBug(
@@ -288,7 +289,7 @@ CATALOGUE = [
         "models/transformer.py",
         old="F.softmax(scores, dim=-1)",
         new="F.softmax(scores, dim=0)",
-        tests=(MODELS,),
+        tests=(MODELS, MODEL_CONTRACT),
     ),
     # Functional dropout without training=self.training: still active after eval().
     SeededBug(
@@ -297,7 +298,7 @@ CATALOGUE = [
         "models/transformer.py",
         old="x = self.embedding_dropout(x)",
         new='x = F.dropout(x, self.config["dropout"])',
-        tests=(MODELS,),
+        tests=(MODELS, MODEL_CONTRACT),
     ),
     # BatchNorm without running statistics: eval mode still normalises with the batch's.
     SeededBug(
@@ -306,7 +307,7 @@ CATALOGUE = [
         "models/mlp.py",
         old="nn.BatchNorm1d(hidden_size)",
         new="nn.BatchNorm1d(hidden_size, track_running_stats=False)",
-        tests=(MODELS,),
+        tests=(MODELS, MODEL_CONTRACT),
     ),
     # The model returns probabilities; cross-entropy applies softmax a second time.
     SeededBug(
@@ -315,7 +316,7 @@ CATALOGUE = [
         "models/transformer.py",
         old="logits: torch.Tensor = self.head(pooled)",
         new="logits: torch.Tensor = self.head(pooled).softmax(dim=-1)",
-        tests=(MODELS,),
+        tests=(MODELS, MODEL_CONTRACT),
     ),
     # --- data -------------------------------------------------------------------------
     # Division by the raw std: a constant feature column becomes NaN.
@@ -342,8 +343,8 @@ CATALOGUE = [
         "tokenizer_does_not_truncate",
         "data",
         "data/tokenizer.py",
-        old="self.tokenize(text)[:max_length]",
-        new="self.tokenize(text)",
+        old="for token in leading_tokens(text, max_length)]",
+        new="for token in self.tokenize(text)]",
         tests=(TOKENIZER,),
     ),
     # Each text served with the previous row's label (index - 1 wraps silently at 0).
@@ -402,10 +403,10 @@ CATALOGUE = [
         "inference/predictor.py",
         old="encoded = self.tokenizer.encode_batch(strings, self.max_length)  # (B, L) each\n",
         new="vocab, length = self.tokenizer.vocab, self.max_length\n"
-        "        rows = [[vocab.index(w) if w in vocab else 1 for w in s.split()] for s in strings]"
-        "\n"
+        "        rows = [[vocab.index(w) if w in vocab else 1 for w in s.split()]\n"
+        "                for s in strings]\n"
         "        rows = [(row + [0] * length)[:length] for row in rows]\n"
-        "        ids = torch.tensor(rows, dtype=torch.long).reshape(len(texts), length)\n"
+        "        ids = torch.tensor(rows, dtype=torch.long).reshape(len(strings), length)\n"
         '        encoded = {"input_ids": ids, "attention_mask": (ids != 0).long()}\n',
         tests=(INFERENCE,),
     ),

@@ -25,7 +25,7 @@ from {{ cookiecutter.module_name }}.data import (
     read_table,
 )
 from {{ cookiecutter.module_name }}.inference import Predictor
-from {{ cookiecutter.module_name }}.models import MLPClassifier
+from {{ cookiecutter.module_name }}.models import MODEL_REGISTRY, MLPClassifier
 from {{ cookiecutter.module_name }}.task import DataSpec, score, train_classifier
 from {{ cookiecutter.module_name }}.training import (
     FocalLoss,
@@ -749,6 +749,24 @@ class TestTrainClassifier:
         taken = {name: model.config[name] for name in model.config if name in options}
         assert taken
         assert taken == {name: options[name] for name in taken}
+
+    def test_a_model_argument_the_wiring_cannot_supply_is_named(self, text_data, monkeypatch):
+        """A registered model whose constructor needs an argument task.py does not know fails
+        naming it and where to add it. Catches: a TypeError from deep inside the constructor."""
+
+        class NeedsFilters(nn.Module):
+            name = "needs_filters"
+
+            def __init__(self, vocab_size: int, num_classes: int, num_filters: int) -> None:
+                super().__init__()
+
+            def forward(self, input_ids: torch.Tensor) -> torch.Tensor:
+                raise NotImplementedError
+
+        monkeypatch.setitem(MODEL_REGISTRY, "needs_filters", NeedsFilters)
+        config = replace(TINY_TEXT_CONFIG, model="needs_filters")
+        with pytest.raises(ValueError, match=r"NeedsFilters needs \['num_filters'\].*task.py"):
+            train_classifier(config, text_data, log=None)
 
     def test_bad_data_fails_before_anything_is_written(self, tmp_path, support_rows, write_table):
         """A blank text in the data raises DataError and no checkpoint file appears.
