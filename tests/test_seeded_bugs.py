@@ -444,6 +444,15 @@ CATALOGUE = [
         "checkpoint.py",
         old='model.load_state_dict(payload["model_state"], strict=True)',
         new='model.load_state_dict(payload["model_state"], strict=False)',
+        # and the check before loading that names a missing tensor, which would catch it
+        also=(
+            (
+                "    for name in expected.keys() - saved.keys():\n"
+                '        return f"model_state lacks {name}, which its model_config needs '
+                '(missing key)"\n',
+                "",
+            ),
+        ),
         tests=(INFERENCE,),
     ),
     # Class index mapped to the previous label name (best - 1 wraps silently at 0).
