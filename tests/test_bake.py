@@ -194,6 +194,7 @@ EXPECTED_FILES = {
     "tests/regression/golden/golden_set.jsonl",
     "tests/regression/test_metrics.py",
     "tests/unit/test_data.py",
+    "tests/unit/test_data_contract.py",
     "tests/unit/test_losses.py",
     "tests/unit/test_model_contract.py",
     "tests/unit/test_models.py",
