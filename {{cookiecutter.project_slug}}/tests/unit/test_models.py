@@ -583,5 +583,5 @@ class TestBuildModel:
     )
     def test_rejects_unknown_model(self, config):
         """An unknown or missing name fails with the list of known models."""
-        with pytest.raises(ValueError, match="one of: mlp, transformer"):
+        with pytest.raises(ValueError, match="one of: bag_of_ngrams, mlp, transformer"):
             build_model(config)
