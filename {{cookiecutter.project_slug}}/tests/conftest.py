@@ -23,7 +23,14 @@ from {{ cookiecutter.module_name }}.checkpoint import save_checkpoint
 from {{ cookiecutter.module_name }}.data import build_tokenizer
 from {{ cookiecutter.module_name }}.inference import Predictor
 from {{ cookiecutter.module_name }}.models import MLPClassifier, TransformerClassifier
-from {{ cookiecutter.module_name }}.task import DEFAULT_DATA, DataSpec, load_data, train_classifier
+from {{ cookiecutter.module_name }}.task import (
+    DEFAULT_DATA,
+    DataSpec,
+    Preprocessing,
+    fit_baselines,
+    load_data,
+    train_classifier,
+)
 from {{ cookiecutter.module_name }}.training import TrainConfig, seed_everything, seeded
 
 # Property tests for the whole suite: few examples, so the fast tier stays fast; no deadline,
@@ -267,7 +274,8 @@ def tabular_csv(tmp_path: Path) -> Path:
 @pytest.fixture(scope="session")
 def untrained_checkpoint() -> Callable[..., Path]:
     """Factory: save a random-weights transformer at ``path``, as if trained on the support
-    messages (written next to it, and recorded as its data, so `evaluate` can score it).
+    messages (written next to it, and recorded as its data, with baselines fitted on its
+    training split, so `evaluate` can score it).
 
     Serving code is tested on it in milliseconds: its predictions are meaningless but
     deterministic, which is all that parity, ordering and round-trip properties need.
@@ -283,12 +291,15 @@ def untrained_checkpoint() -> Callable[..., Path]:
             num_classes=len(data.label_names),
             max_length=max_length,
         )
+        preprocessing = Preprocessing(tokenizer=tokenizer, max_length=max_length)
+        train, labels = data.splits["train"], data.labels("train")
         save_checkpoint(
             path,
             model=model,
             tokenizer=tokenizer,
             label_names=data.label_names,
             max_length=max_length,
+            baselines=fit_baselines(preprocessing, train, labels, len(data.label_names)),
             data_source=data.source,
         )
         return path

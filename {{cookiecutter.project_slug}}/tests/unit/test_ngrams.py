@@ -6,6 +6,8 @@ vector is exactly the mean of the embeddings of the real tokens and of the bigra
 two tokens are both real.
 """
 
+import itertools
+
 import pytest
 import torch
 from torch import nn
@@ -42,7 +44,7 @@ def pooled_vectors(model: nn.Module, **inputs: torch.Tensor) -> torch.Tensor:
 
 def expected_mean(model: BagOfNgramsClassifier, tokens: list[int]) -> torch.Tensor:
     """The mean of the embeddings of `tokens` and of their neighbouring pairs, by hand."""
-    pairs = [(a * BIGRAM_HASH_MULTIPLIER + b) % NUM_BUCKETS for a, b in zip(tokens, tokens[1:])]
+    pairs = [(a * BIGRAM_HASH_MULTIPLIER + b) % NUM_BUCKETS for a, b in itertools.pairwise(tokens)]
     vectors = [model.token_embedding.weight[t] for t in tokens]
     vectors += [model.bigram_embedding.weight[p] for p in pairs]
     return torch.stack(vectors).mean(dim=0).detach()
