@@ -19,7 +19,7 @@ from torch.utils.data import DataLoader
 from {{ cookiecutter.module_name }}.checkpoint import load_checkpoint
 from {{ cookiecutter.module_name }}.data import DataError, TextDataset, build_tokenizer
 from {{ cookiecutter.module_name }}.inference import Predictor
-from {{ cookiecutter.module_name }}.models import MLPClassifier
+from {{ cookiecutter.module_name }}.models import MLPClassifier, models_for
 from {{ cookiecutter.module_name }}.task import DataSpec, train_classifier
 from {{ cookiecutter.module_name }}.training import (
     FocalLoss,
@@ -613,6 +613,40 @@ class TestTrainClassifier:
         assert_same_weights(checkpoint["model"], trained.model)
         assert checkpoint["label_names"] == ("account", "delivery", "refund")
         assert checkpoint["training_state"]["epoch"] == 1
+        assert torch.equal(checkpoint["baselines"].token_counts, trained.baselines.token_counts)
+
+    def test_baselines_count_the_training_split_only(self, text_data):
+        """The baselines hold the training split's label counts and exactly its real tokens.
+        Catches baselines fitted on the validation or test split: scored on data they have
+        seen, they flatter themselves and make the model look worse than it is."""
+        trained = train_classifier(replace(TINY_TEXT_CONFIG, epochs=1), text_data, log=None)
+        train, preprocessing = trained.data.splits["train"], trained.preprocessing
+        labels = torch.tensor(trained.data.labels("train"))
+        real_tokens = preprocessing.tokenizer.encode_batch(
+            list(train.inputs), preprocessing.max_length
+        )["attention_mask"].sum()
+        assert torch.equal(trained.baselines.class_counts, torch.bincount(labels))
+        assert trained.baselines.token_counts.sum() == real_tokens
+
+    @pytest.mark.parametrize("model", models_for("text"))
+    def test_text_checkpoint_serves_what_the_model_says_on_training_inputs(
+        self, tmp_path, text_data, model
+    ):
+        """For every text model, the Predictor's probabilities for the raw test texts equal
+        the trained model's on the dataset items the training pipeline builds for them
+        (atol 1e-6). Catches train/serve skew in the features of any text model, e.g.
+        n-grams computed differently at serving than in training."""
+        path = tmp_path / "model.pt"
+        config = replace(TINY_TEXT_CONFIG, epochs=1, model=model)
+        trained = train_classifier(config, text_data, path, log=None)
+        test = trained.data.splits["test"]
+        dataset = trained.preprocessing.dataset(test, trained.data.labels("test"), 3)
+        batch = next(iter(DataLoader(dataset, batch_size=len(dataset))))
+        with torch.no_grad():
+            expected = trained.model.eval()(batch["input_ids"], batch["attention_mask"])
+        served = Predictor(path).predict_batch(list(test.inputs))
+        probabilities = [list(result["probabilities"].values()) for result in served]
+        assert torch.tensor(probabilities) == pytest.approx(expected.softmax(dim=-1), abs=1e-6)
 
     def test_tabular_checkpoint_serves_the_trained_model(self, tmp_path, tabular_data):
         """A tabular run saves the MLP with its feature names and normaliser: the Predictor
