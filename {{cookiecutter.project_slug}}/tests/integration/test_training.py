@@ -686,7 +686,7 @@ class TestTrainClassifier:
         path = tmp_path / "model.pt"
         config = replace(TINY_TEXT_CONFIG, epochs=1)
         train_classifier(config, text_data, path, log=None)
-        with pytest.raises(ValueError, match=r"lr: 0.005 -> 0.001"):
+        with pytest.raises(ValueError, match=r"lr: 0.02 -> 0.001"):
             train_classifier(replace(config, lr=1e-3), text_data, resume_from=path, log=None)
 
     def test_refuses_to_resume_without_training_state(
