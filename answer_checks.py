@@ -3,7 +3,8 @@
 Cookiecutter evaluates ``problems`` through the ``refuse_bad_answers`` filter
 (local_extensions.py) while it renders the private ``__answers_checked`` variable, the
 last one in cookiecutter.json: after every question is answered, before the project
-folder exists. Another front end (copier) can import ``CHECKS`` and ``problems`` as they are.
+folder exists; copier through the same filter of copier_extensions.py, in the hidden last
+question of copier.yml. Both engines print ``refusal``'s one line.
 """
 
 import keyword
@@ -111,3 +112,9 @@ def problems(answers: Mapping[str, object]) -> list[str]:
         if key not in messages and not (isinstance(value, str) and is_fine(value)):
             messages[key] = f"{key} {value!r} {message}."
     return list(messages.values())
+
+
+def refusal(answers: Mapping[str, object]) -> str:
+    """The one line that refuses these answers, naming every bad one ("" when all pass)."""
+    messages = problems(answers)
+    return "ERROR: " + " ".join(messages) if messages else ""

@@ -1,29 +1,12 @@
-"""Jinja filters the template needs: check the answers, write them into TOML and YAML safely."""
+"""Cookiecutter's Jinja extension: check the answers, write them into TOML and YAML safely."""
 
-import json
 from collections.abc import Mapping
 
 from cookiecutter.exceptions import FailedHookException
 from jinja2.ext import Extension
 
-from answer_checks import problems
-
-
-def quoted(value: object) -> str:
-    """Quote a value as a JSON string, which is also a valid TOML and YAML string.
-
-    Answers are data: a quote, backslash, ``#`` or ``:`` in them must reach the
-    file verbatim instead of ending the string early. ``ensure_ascii=False``
-    keeps non-ASCII text readable (and avoids surrogate escapes TOML rejects);
-    the pre-generation hook already refuses control characters.
-    """
-    return json.dumps(str(value), ensure_ascii=False)
-
-
-def runner_labels(value: str) -> str:
-    """Render "self-hosted, linux, gpu" as a YAML flow list of quoted labels."""
-    labels = [label.strip() for label in value.split(",") if label.strip()]
-    return "[" + ", ".join(quoted(label) for label in labels) + "]"
+from answer_checks import refusal
+from answer_filters import quoted, runner_labels
 
 
 def refuse_bad_answers(answers: Mapping[str, object]) -> str:
@@ -34,9 +17,8 @@ def refuse_bad_answers(answers: Mapping[str, object]) -> str:
     failing pre_gen_project hook would come after the project folder is made, and with a
     traceback).
     """
-    messages = problems(answers)
-    if messages:
-        raise FailedHookException("ERROR: " + " ".join(messages))
+    if message := refusal(answers):
+        raise FailedHookException(message)
     return "yes"
 
 

@@ -1,16 +1,8 @@
-"""Remove what the answers turned off, then say what to do next."""
+"""Say what to do next.
 
-from pathlib import Path
-
-TURNED_OFF = {
-    ".github/workflows/nightly.yml": "{{ cookiecutter.include_gpu_workflow }}" == "no",
-    ".github/actionlint.yaml": "{{ cookiecutter.include_gpu_workflow }}" == "no",
-    "LICENSE": "{{ cookiecutter.open_source_license }}" == "Proprietary",
-}
-
-for relative_path, turned_off in TURNED_OFF.items():
-    if turned_off:
-        Path(relative_path).unlink()
+Files an answer turns off are not deleted here: their names render empty (cookiecutter and
+copier then skip them), so both engines make the same files without a hook.
+"""
 
 print(
     """

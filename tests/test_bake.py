@@ -201,6 +201,7 @@ EXPECTED_FILES = {
     "tests/unit/test_calibration.py",
     "tests/unit/test_data.py",
     "tests/unit/test_losses.py",
+    "tests/unit/test_model_contract.py",
     "tests/unit/test_models.py",
     "tests/unit/test_ngrams.py",
     "tests/unit/test_seeding.py",

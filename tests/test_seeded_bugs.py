@@ -21,6 +21,7 @@ PACKAGE = "src/ml_project"  # the default answers' module
 # The generated test files that guard each part of the package.
 LOSSES = "tests/unit/test_losses.py"
 MODELS = "tests/unit/test_models.py"
+MODEL_CONTRACT = "tests/unit/test_model_contract.py"
 DATA = "tests/unit/test_data.py"
 SOURCES = "tests/unit/test_sources.py"
 TOKENIZER = "tests/unit/test_tokenizer.py"
@@ -170,12 +171,12 @@ CATALOGUE = [
         "optimizer_step_before_backward",
         "training",
         "training/loop.py",
-        old="    loss.backward()\n"
+        old="    loss.backward()  # type: ignore[no-untyped-call]  # unannotated in torch\n"
         "    if grad_clip is not None:\n"
         "        nn.utils.clip_grad_norm_(model.parameters(), grad_clip)\n"
         "    optimizer.step()\n",
         new="    optimizer.step()\n"
-        "    loss.backward()\n"
+        "    loss.backward()  # type: ignore[no-untyped-call]  # unannotated in torch\n"
         "    if grad_clip is not None:\n"
         "        nn.utils.clip_grad_norm_(model.parameters(), grad_clip)\n",
         tests=(TRAINING,),
@@ -241,7 +242,7 @@ CATALOGUE = [
         "models/mlp.py",
         old="hidden = self.hidden(features)",
         new="hidden = self.hidden(features).detach()",
-        tests=(MODELS,),
+        tests=(MODELS, MODEL_CONTRACT),
     ),
     # An embedding frozen for a fine-tuning recipe and never unfrozen.
     SeededBug(
@@ -250,7 +251,7 @@ CATALOGUE = [
         "models/transformer.py",
         old="nn.Embedding(vocab_size, hidden_size)",
         new="nn.Embedding(vocab_size, hidden_size).requires_grad_(False)",
-        tests=(MODELS,),
+        tests=(MODELS, MODEL_CONTRACT),
     ),
     # The key mask inverted: real tokens are hidden, padding is attended to.
     SeededBug(
@@ -259,7 +260,7 @@ CATALOGUE = [
         "models/transformer.py",
         old="padded_keys = ~key_mask[:, None, None, :]",
         new="padded_keys = key_mask[:, None, None, :]",
-        tests=(MODELS,),
+        tests=(MODELS, MODEL_CONTRACT),
     ),
     # masked_fill's result thrown away (it is not in place): the mask is ignored.
     SeededBug(
@@ -268,7 +269,7 @@ CATALOGUE = [
         "models/transformer.py",
         old="scores = scores.masked_fill(padded_keys",
         new="scores.masked_fill(padded_keys",
-        tests=(MODELS,),
+        tests=(MODELS, MODEL_CONTRACT),
     ),
     # x.mean(dim=1): padded positions are averaged in, so padding changes predictions.
     SeededBug(
@@ -277,7 +278,7 @@ CATALOGUE = [
         "models/transformer.py",
         old="pooled = x.sum(dim=1) / num_real",
         new="pooled = x.mean(dim=1)",
-        tests=(MODELS,),
+        tests=(MODELS, MODEL_CONTRACT),
     ),
     # Attention weights normalised over the batch: sequences read each other.
     SeededBug(
@@ -286,7 +287,7 @@ CATALOGUE = [
         "models/transformer.py",
         old="F.softmax(scores, dim=-1)",
         new="F.softmax(scores, dim=0)",
-        tests=(MODELS,),
+        tests=(MODELS, MODEL_CONTRACT),
     ),
     # Functional dropout without training=self.training: still active after eval().
     SeededBug(
@@ -295,7 +296,7 @@ CATALOGUE = [
         "models/transformer.py",
         old="x = self.embedding_dropout(x)",
         new='x = F.dropout(x, self.config["dropout"])',
-        tests=(MODELS,),
+        tests=(MODELS, MODEL_CONTRACT),
     ),
     # BatchNorm without running statistics: eval mode still normalises with the batch's.
     SeededBug(
@@ -304,7 +305,7 @@ CATALOGUE = [
         "models/mlp.py",
         old="nn.BatchNorm1d(hidden_size)",
         new="nn.BatchNorm1d(hidden_size, track_running_stats=False)",
-        tests=(MODELS,),
+        tests=(MODELS, MODEL_CONTRACT),
     ),
     # The model returns probabilities; cross-entropy applies softmax a second time.
     SeededBug(
@@ -313,7 +314,7 @@ CATALOGUE = [
         "models/transformer.py",
         old="logits: torch.Tensor = self.head(pooled)",
         new="logits: torch.Tensor = self.head(pooled).softmax(dim=-1)",
-        tests=(MODELS,),
+        tests=(MODELS, MODEL_CONTRACT),
     ),
     # --- data -------------------------------------------------------------------------
     # Division by the raw std: a constant feature column becomes NaN.
@@ -389,11 +390,12 @@ CATALOGUE = [
         "predictor_skips_text_normalisation",
         "inference",
         "inference/predictor.py",
-        old="        encoded = self.tokenizer.encode_batch(list(texts), self.max_length)  # (B, L) each\n",
-        new="        vocab, length = self.tokenizer.vocab, self.max_length\n"
-        "        rows = [[vocab.index(w) if w in vocab else 1 for w in t.split()] for t in texts]\n"
+        old="encoded = self.tokenizer.encode_batch(strings, self.max_length)  # (B, L) each\n",
+        new="vocab, length = self.tokenizer.vocab, self.max_length\n"
+        "        rows = [[vocab.index(w) if w in vocab else 1 for w in s.split()]\n"
+        "                for s in strings]\n"
         "        rows = [(row + [0] * length)[:length] for row in rows]\n"
-        "        ids = torch.tensor(rows, dtype=torch.long).reshape(len(texts), length)\n"
+        "        ids = torch.tensor(rows, dtype=torch.long).reshape(len(strings), length)\n"
         '        encoded = {"input_ids": ids, "attention_mask": (ids != 0).long()}\n',
         tests=(INFERENCE,),
     ),

@@ -13,7 +13,9 @@ import tempfile
 import zlib
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
+from typing import Any
 
+import coverage
 import pytest
 import torch
 from hypothesis import settings
@@ -45,6 +47,31 @@ settings.load_profile("suite")
 if "HYPOTHESIS_STORAGE_DIRECTORY" not in os.environ:
     set_hypothesis_home_dir(Path(tempfile.gettempdir()) / "hypothesis")
 
+# The model contract (tests/unit/test_model_contract.py) runs on every model in MODEL_REGISTRY,
+# each built from its entry here: registry name -> constructor arguments of a tiny instance
+# (milliseconds per test). A new model needs this one entry and no test of its own.
+CONTRACT_MODELS: dict[str, dict[str, Any]] = {
+    "bag_of_ngrams": {
+        "vocab_size": 64,
+        "hidden_size": 32,
+        "num_classes": 3,
+        "dropout": 0.1,
+        "pad_id": 3,
+        "num_buckets": 256,  # collisions do not matter here; a small table keeps it fast
+    },
+    "mlp": {"in_features": 10, "hidden_size": 32, "num_classes": 3, "dropout": 0.1},
+    "transformer": {
+        "vocab_size": 64,
+        "hidden_size": 32,
+        "num_layers": 2,  # attention that reads attention output must mask padding too
+        "num_classes": 3,
+        "num_heads": 2,
+        "max_length": 16,
+        "dropout": 0.1,
+        "pad_id": 3,  # not 0: a padding id hard-coded to 0 fails the padding tests
+    },
+}
+
 NO_CUDA = "CUDA is not available (run with --require-gpu to make this a failure)"
 
 
@@ -59,6 +86,11 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         action="store_true",
         help="rewrite tests/regression/golden/baseline.json from this run (after an intended "
         "model change); without it the baseline is only read",
+    )
+    parser.addini(
+        "cov_fail_under_per_file",
+        "with --cov, fail the run when any measured file's coverage is below this percentage",
+        default="0",
     )
 
 
@@ -84,6 +116,41 @@ class RequireGpu:
             session.exitstatus = pytest.ExitCode.TESTS_FAILED
 
 
+class CoverageFloor:
+    """Fails a --cov run in which one file's coverage is below the per-file floor.
+
+    coverage.py's fail_under checks only the total, so a new module without tests hides
+    behind the well-tested rest. Its JSON report gives every file's percentage (lines and
+    branches, as in the terminal report, unimported files at 0%); this reads it from the
+    data that pytest-cov has combined and saved by the time the session finishes.
+    """
+
+    def __init__(self, floor: float) -> None:
+        self.floor = floor
+        self.below: dict[str, float] = {}  # path -> percentage, for the terminal summary
+
+    def pytest_sessionfinish(self, session: pytest.Session) -> None:
+        cov = coverage.Coverage()  # the project's [tool.coverage] settings and data file
+        cov.load()
+        with tempfile.TemporaryDirectory() as folder:
+            report = Path(folder) / "coverage.json"
+            cov.json_report(outfile=str(report), ignore_errors=True)
+            files = json.loads(report.read_text())["files"]
+        self.below = {
+            path: file["summary"]["percent_covered"]
+            for path, file in sorted(files.items())
+            if file["summary"]["percent_covered"] < self.floor
+        }
+        if self.below and session.exitstatus == pytest.ExitCode.OK:
+            session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+    def pytest_terminal_summary(self, terminalreporter: pytest.TerminalReporter) -> None:
+        if self.below:
+            terminalreporter.write_sep("=", f"files below the {self.floor:g}% coverage floor")
+            for path, percent in self.below.items():
+                terminalreporter.line(f"{path}: {percent:.1f}%", red=True)
+
+
 def pytest_configure(config: pytest.Config) -> None:
     # One torch thread per test process. The suite's tensors are tiny, so more threads
     # only wait on each other, and under pytest-xdist every worker would start one per
@@ -99,6 +166,10 @@ def pytest_configure(config: pytest.Config) -> None:
         torch.optim.SGD([torch.zeros(1, requires_grad=True)], lr=0.1)
     if config.getoption("--require-gpu") and not os.environ.get("PYTEST_XDIST_WORKER"):
         config.pluginmanager.register(RequireGpu(), "require-gpu")
+    floor = float(config.getini("cov_fail_under_per_file"))
+    measuring = config.getoption("cov_source", None) and not config.getoption("no_cov", False)
+    if floor > 0 and measuring and not os.environ.get("PYTEST_XDIST_WORKER"):
+        config.pluginmanager.register(CoverageFloor(floor), "coverage-floor")
 
 
 def reseed_torch(item: pytest.Item) -> None:

@@ -80,6 +80,10 @@ class Baselines:
     @classmethod
     def from_state_dict(cls, state: Mapping[str, object]) -> Self:
         """Rebuild from ``state_dict()`` output, checking every part."""
+        if not isinstance(state, Mapping):
+            raise ValueError(
+                f"baselines must be a dict of count tensors, got {type(state).__name__}"
+            )
         class_counts, token_counts = state.get("class_counts"), state.get("token_counts")
         if not _is_count_tensor(class_counts, ndim=1) or not class_counts.sum() > 0:
             raise ValueError("baselines 'class_counts' must be a 1-D int64 tensor of counts")

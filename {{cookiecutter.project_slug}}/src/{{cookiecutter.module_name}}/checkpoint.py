@@ -11,22 +11,35 @@ its preprocessing from the file instead of re-deriving them, so inference sees e
 preprocessing that training saw.
 
 Loading uses ``torch.load(weights_only=True)``: the file may contain only tensors and plain
-Python data, so a checkpoint from an untrusted source can never execute code. Anything
-wrong with a file (missing, truncated, corrupt, incomplete, weights that do not fit the
-config) raises ``CheckpointError`` naming the file and the problem.
+Python data, so a checkpoint from an untrusted source can never execute code. Before that,
+the file must be a regular file and an intact zip archive (every entry stored, as torch.save
+writes them, and passing its CRC check); after it, every field is type-checked and the
+config is built on PyTorch's "meta" device, which allocates nothing, so the shapes it
+declares are compared with the saved tensors before any memory is spent on them. Anything
+wrong with a file (missing, truncated, corrupt, incomplete, non-finite weights, weights that
+do not fit the config) raises ``CheckpointError`` naming the file and the problem.
+
+Saving writes a uniquely named temporary file in the target's folder, flushes it to disk
+and renames it over the target, so a crash or a concurrent save never leaves a partial or
+mixed checkpoint, and a killed save leaves nothing a later one trips over.
 """
 
+import math
+import os
 import pickle
+import secrets
+import stat
+import zipfile
 from collections.abc import Mapping, Sequence
 from os import PathLike
 from pathlib import Path
-from typing import Any, TypedDict
+from typing import IO, Any, TypedDict
 
 import torch
 from torch import nn
 
 from .baselines import Baselines
-from .data import FeatureNormalizer, Task, Tokenizer
+from .data import TASKS, FeatureNormalizer, Task, Tokenizer
 from .models import build_model, model_config, model_task
 
 FORMAT_VERSION = 3  # 3: baselines
@@ -45,6 +58,9 @@ REQUIRED_KEYS = (
     "training_state",
 )
 _PLAIN_SCALARS = (str, int, float, bool, type(None))
+# Building a model costs time per layer even on the meta device (milliseconds each), so a
+# small file cannot make loading take minutes by declaring thousands of them.
+MAX_LAYERS = 64
 
 
 class CheckpointError(ValueError):
@@ -113,14 +129,31 @@ def save_checkpoint(
         raise ValueError(f"cannot save checkpoint {path}: {'; '.join(problems)}")
     _require_plain(payload, where="checkpoint")
 
-    path = Path(path)
-    partial = path.with_name(path.name + ".partial")
+    _write_atomically(Path(path), payload)
+
+
+def _write_atomically(path: Path, payload: dict[str, Any]) -> None:
+    """torch.save to a unique temporary file beside ``path``, synced, then renamed onto it.
+
+    The temporary file is created with the usual permissions (0o666 less the umask), not
+    tempfile's owner-only 0o600, so the checkpoint is as readable as any file one writes.
+    """
+    partial = path.with_name(f".{path.name}.{secrets.token_hex(8)}.partial")
+    descriptor = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
     try:
-        with partial.open("wb") as file:
+        with os.fdopen(descriptor, "wb") as file:
             torch.save(payload, file)
-        partial.replace(path)
+            file.flush()
+            os.fsync(file.fileno())
+        os.replace(partial, path)
+    except BaseException:
+        os.unlink(partial)
+        raise
+    folder = os.open(path.parent, os.O_RDONLY)
+    try:
+        os.fsync(folder)  # the rename itself survives a power cut
     finally:
-        partial.unlink(missing_ok=True)  # only still there when writing failed
+        os.close(folder)
 
 
 def load_checkpoint(path: str | PathLike[str]) -> Checkpoint:
@@ -138,11 +171,14 @@ def load_checkpoint(path: str | PathLike[str]) -> Checkpoint:
     missing = [key for key in REQUIRED_KEYS if key not in payload]
     if missing:
         raise fail(f"missing key(s) {', '.join(missing)}; is it a checkpoint from save_checkpoint?")
-    if payload["format_version"] != FORMAT_VERSION:
+    if type(payload["format_version"]) is not int or payload["format_version"] != FORMAT_VERSION:
         raise fail(
             f"format version {payload['format_version']!r}, but this code reads "
             f"version {FORMAT_VERSION}"
         )
+    problem = _type_problem(payload) or _weights_problem(payload)
+    if problem:
+        raise fail(problem)
     try:
         model = build_model(payload["model_config"])
         model.load_state_dict(payload["model_state"], strict=True)
@@ -194,28 +230,138 @@ def load_checkpoint(path: str | PathLike[str]) -> Checkpoint:
 
 
 def _read_payload(path: str | PathLike[str]) -> dict[str, Any]:
-    """torch.load with weights_only=True, turning every failure into a one-line CheckpointError."""
+    """Open, verify and safely unpickle a file, turning every failure into a one-line error."""
+
+    def fail(problem: str) -> CheckpointError:
+        return CheckpointError(f"checkpoint {path}: {problem}")
+
     try:
-        payload = torch.load(path, map_location="cpu", weights_only=True)
+        # O_NONBLOCK: opening a FIFO must not wait for a writer before it can be refused.
+        descriptor = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
     except FileNotFoundError as error:
-        raise CheckpointError(f"checkpoint {path}: no such file") from error
+        raise fail("no such file") from error
     except IsADirectoryError as error:
-        raise CheckpointError(f"checkpoint {path}: is a directory, not a file") from error
-    except pickle.UnpicklingError as error:
-        raise CheckpointError(
-            f"checkpoint {path}: refused to load, it holds objects other than tensors and "
-            "plain data (loading them could run code); only load files you trust otherwise"
-        ) from error
-    except Exception as error:  # truncated or corrupt files fail in many different ways
-        raise CheckpointError(
-            f"checkpoint {path}: not a readable checkpoint (truncated or corrupt?): "
-            f"{type(error).__name__}: {_one_line(error)}"
-        ) from error
+        raise fail("is a directory, not a file") from error
+    except OSError as error:
+        raise fail(f"cannot be opened: {error.strerror}") from error
+    status = os.fstat(descriptor)
+    if not stat.S_ISREG(status.st_mode):
+        os.close(descriptor)
+        if stat.S_ISDIR(status.st_mode):
+            raise fail("is a directory, not a file")
+        raise fail("is not a regular file (a pipe, socket or device?); refusing to read it")
+    with open(descriptor, "rb") as file:
+        _verify_archive(file, status.st_size, fail)
+        file.seek(0)
+        try:
+            payload = torch.load(file, map_location="cpu", weights_only=True)
+        except pickle.UnpicklingError as error:
+            raise fail(
+                "refused to load, it holds objects other than tensors and plain data (loading "
+                "them could run code); only load files you trust otherwise"
+            ) from error
+        except Exception as error:  # an intact archive with a damaged pickle, among others
+            raise fail(
+                f"not a checkpoint (truncated or corrupt?): {type(error).__name__}: "
+                f"{_one_line(error)}"
+            ) from error
     if not isinstance(payload, dict):
-        raise CheckpointError(
-            f"checkpoint {path}: holds a {type(payload).__name__}, expected a dict"
-        )
+        raise fail(f"holds a {type(payload).__name__}, expected a dict")
     return payload
+
+
+def _verify_archive(file: IO[bytes], size: int, fail: Any) -> None:
+    """Refuse anything but an intact zip of stored entries no larger, together, than the file.
+
+    torch.save never compresses, so a compressed entry (which could inflate to any size)
+    or entries sharing their bytes (each loaded again) mean the file was crafted; every
+    entry's CRC-32 is checked, so a flipped bit is caught instead of loading other weights.
+    """
+    try:
+        with zipfile.ZipFile(file) as archive:
+            entries = archive.infolist()
+            compressed = [e.filename for e in entries if e.compress_type != zipfile.ZIP_STORED]
+            if compressed:
+                raise fail(f"entry {compressed[0]} is compressed; torch.save never does that")
+            if sum(entry.file_size for entry in entries) > size:
+                raise fail("its entries claim more bytes than the file holds")
+            damaged = archive.testzip()
+    except (zipfile.BadZipFile, EOFError, OSError, ValueError, NotImplementedError) as error:
+        if isinstance(error, CheckpointError):
+            raise
+        raise fail(f"not a checkpoint (truncated or corrupt?): {_one_line(error)}") from error
+    if damaged is not None:
+        raise fail(f"is corrupt: entry {damaged} fails its CRC check")
+
+
+def _type_problem(payload: Mapping[str, Any]) -> str | None:
+    """What is of the wrong type in a payload, before anything is built from it."""
+
+    def is_list_of_str(value: object) -> bool:
+        return type(value) is list and all(type(item) is str for item in value)
+
+    config, state = payload["model_config"], payload["model_state"]
+    if payload["task"] not in TASKS or type(payload["task"]) is not str:
+        return f"task must be one of {', '.join(TASKS)}, got {payload['task']!r}"
+    if not is_list_of_str(payload["label_names"]):
+        return f"label_names must be a list of str, got {_describe(payload['label_names'])}"
+    if payload["feature_names"] is not None and not is_list_of_str(payload["feature_names"]):
+        return f"feature_names must be a list of str, got {_describe(payload['feature_names'])}"
+    max_length = payload["max_length"]
+    if max_length is not None and type(max_length) is not int:
+        return f"max_length must be an int, got {_describe(max_length)}"
+    if not isinstance(config, dict) or not all(
+        type(key) is str and type(value) in _PLAIN_SCALARS for key, value in config.items()
+    ):
+        return (
+            f"model_config must map names to str, int, float, bool or None, got {_describe(config)}"
+        )
+    not_finite = [k for k, v in config.items() if type(v) is float and not math.isfinite(v)]
+    if not_finite:
+        return f"model_config {not_finite[0]} must be a finite number, got {config[not_finite[0]]}"
+    if not isinstance(state, dict) or not all(
+        type(key) is str and isinstance(value, torch.Tensor) for key, value in state.items()
+    ):
+        return "model_state must map parameter names to tensors"
+    return None
+
+
+def _weights_problem(payload: Mapping[str, Any]) -> str | None:
+    """Whether the weights are finite and have exactly the shapes the config declares.
+
+    The config is built on the meta device, which allocates no memory, so a small file
+    declaring a huge model costs nothing before it is refused.
+    """
+    config, state = payload["model_config"], payload["model_state"]
+    for name, tensor in state.items():
+        if (tensor.is_floating_point() or tensor.is_complex()) and not torch.isfinite(tensor).all():
+            return f"tensor {name} holds NaN or infinite values"
+    layers = config.get("num_layers", 0)
+    if type(layers) is int and layers > MAX_LAYERS:
+        return f"num_layers {layers} exceeds the {MAX_LAYERS} this code builds"
+    try:
+        with torch.device("meta"):
+            skeleton = build_model(config)
+    except (TypeError, ValueError, ArithmeticError, RuntimeError) as error:
+        return f"cannot build its model_config: {_one_line(error)}"
+    expected = {name: tuple(tensor.shape) for name, tensor in skeleton.state_dict().items()}
+    saved = {name: tuple(tensor.shape) for name, tensor in state.items()}
+    for name in expected.keys() - saved.keys():
+        return f"model_state lacks {name}, which its model_config needs (missing key)"
+    for name in saved.keys() - expected.keys():
+        return f"model_state holds {name}, which its model_config has no place for (unexpected key)"
+    for name, shape in expected.items():
+        if saved[name] != shape:
+            return (
+                f"size mismatch for {name}: the file holds {saved[name]}, the config needs {shape}"
+            )
+    return None
+
+
+def _describe(value: object) -> str:
+    """A short description of a value of the wrong type, for an error message."""
+    text = repr(value)
+    return f"{type(value).__name__} {text[:60]}{'...' if len(text) > 60 else ''}"
 
 
 def _inconsistencies(

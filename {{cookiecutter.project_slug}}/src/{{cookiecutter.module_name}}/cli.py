@@ -189,9 +189,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     return 0
 
 
-def _print_json(value: dict[str, Any]) -> None:
-    """One JSON object per line; NaN or Inf (never valid JSON) raise instead of printing."""
-    print(json.dumps(value, ensure_ascii=False, allow_nan=False))
+def _print_json(record: dict[str, Any]) -> None:
+    """Print one JSON line. NaN and infinity are not JSON, so they are an error instead."""
+    try:
+        line = json.dumps(record, ensure_ascii=False, allow_nan=False)
+    except ValueError as error:
+        raise ValueError(
+            "the model produced NaN or infinity, which JSON cannot hold; is its checkpoint damaged?"
+        ) from error
+    print(line)
 
 
 def _data_spec(args: argparse.Namespace) -> DataSpec:

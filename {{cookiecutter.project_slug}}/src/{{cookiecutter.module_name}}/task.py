@@ -235,16 +235,22 @@ def fit_baselines(
     return Baselines.fit(torch.tensor(labels), num_classes, encoded, tokenizer.vocab_size)
 
 
+def model_class_for(config: TrainConfig, task: Task) -> type[nn.Module]:
+    """The registry class of ``config.model`` (default: DEFAULT_MODELS[task]), which must
+    classify ``task`` data."""
+    name = config.model or DEFAULT_MODELS[task]
+    if name not in MODEL_REGISTRY or model_task(MODEL_REGISTRY[name]) != task:
+        fitting = ", ".join(models_for(task))
+        raise ValueError(f"model {name!r} does not classify {task} data; choose one of: {fitting}")
+    return MODEL_REGISTRY[name]
+
+
 def build_classifier(
     config: TrainConfig, task: Task, num_classes: int, preprocessing: Preprocessing
 ) -> nn.Module:
     """The registry model ``config.model`` (default: DEFAULT_MODELS[task]), its constructor
     arguments taken by name from the config and the preprocessing."""
-    name = config.model or DEFAULT_MODELS[task]
-    fitting = models_for(task)
-    if name not in MODEL_REGISTRY or model_task(MODEL_REGISTRY[name]) != task:
-        raise ValueError(f"model {name!r} does not classify {task} data; choose one of: {fitting}")
-    model_class = MODEL_REGISTRY[name]
+    model_class = model_class_for(config, task)
     known: dict[str, Any] = {
         "num_classes": num_classes,
         "hidden_size": config.hidden_size,
@@ -263,15 +269,18 @@ def build_classifier(
         known["in_features"] = len(preprocessing.feature_names)
     parameters = inspect.signature(model_class).parameters
     unknown = [
-        name
-        for name, parameter in parameters.items()
-        if name not in known and parameter.default is inspect.Parameter.empty
+        argument
+        for argument, parameter in parameters.items()
+        if argument not in known and parameter.default is inspect.Parameter.empty
     ]
     if unknown:
         raise ValueError(
-            f"model {name!r} needs {unknown}, which build_classifier in task.py does not supply"
+            f"{model_class.__name__} needs {unknown}, which build_classifier in task.py "
+            "does not supply: add them there"
         )
-    return model_class(**{name: known[name] for name in parameters if name in known})
+    return model_class(
+        **{argument: known[argument] for argument in parameters if argument in known}
+    )
 
 
 @dataclass(frozen=True)
@@ -304,6 +313,7 @@ def train_classifier(
     """
     seed_everything(config.seed)
     prepared = load_data(data)
+    model_class_for(config, prepared.task)  # refuse a model of the other task before any work
     preprocessing = fit_preprocessing(prepared, config, log)
     num_classes = len(prepared.label_names)
     augment = augmentation(config, prepared.task)

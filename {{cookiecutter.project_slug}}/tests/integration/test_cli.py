@@ -8,11 +8,13 @@ end-to-end test starts a real ``python -m`` process, to prove the module entry p
 import dataclasses
 import json
 import os
+import runpy
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+import torch
 
 import {{ cookiecutter.module_name }} as package
 from {{ cookiecutter.module_name }}.checkpoint import load_checkpoint
@@ -219,6 +221,18 @@ class TestPredictCommand:
         assert main(argv) == 2
         assert_one_line_error(capsys, "either TEXT")
 
+    def test_non_finite_output_fails_instead_of_printing_nan(self, checkpoint_path, capsys):
+        """Finite but huge weights (1e38) overflow to NaN probabilities: the command exits 1
+        with one line instead of printing NaN, which is not JSON. Catches `json.dumps`'
+        default, which writes NaN and makes every consumer of the output fail to parse it."""
+        payload = torch.load(checkpoint_path, weights_only=True)
+        for tensor in payload["model_state"].values():
+            if tensor.is_floating_point():
+                tensor.fill_(1e38)
+        torch.save(payload, checkpoint_path)
+        assert main(["predict", "--model", str(checkpoint_path), "goal"]) == 1
+        assert_one_line_error(capsys, "NaN or infinity")
+
 
 class TestEvaluateCommand:
     def test_without_data_scores_the_recorded_test_split(self, checkpoint_path, capsys):
@@ -332,6 +346,15 @@ class TestCommandLineErrors:
         assert exit_info.value.code == 0
         help_text = capsys.readouterr().out
         assert all(command in help_text for command in ("train", "evaluate", "predict"))
+
+    def test_python_dash_m_runs_main_with_its_exit_code(self, monkeypatch, capsys):
+        """`python -m <package> predict` without --model runs main and exits with its code 2.
+        Catches a __main__ that never calls main or drops its exit code (CI would pass)."""
+        monkeypatch.setattr(sys, "argv", [package.__name__, "predict"])
+        with pytest.raises(SystemExit) as exit_info:
+            runpy.run_module(package.__name__, run_name="__main__")
+        assert exit_info.value.code == 2
+        assert "required: --model" in capsys.readouterr().err
 
 
 @pytest.mark.slow

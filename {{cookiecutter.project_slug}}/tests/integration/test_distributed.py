@@ -301,6 +301,28 @@ class TestSingleProcess:
         assert tiny_fit(epochs=1)[-1]["world_size"] == 1
 
 
+class TestOneProcessGroup:
+    def test_joins_a_real_group_for_the_block_and_leaves_it(self, monkeypatch):
+        """Under torchrun's variables for a world of one, process_group joins a real gloo
+        group (rank 0 of 1) and destroys it on the way out. Catches a group left behind,
+        which makes the next init_process_group in the process fail."""
+        for name, value in torchrun_environment(rank=0, world_size=1, port=free_port()).items():
+            monkeypatch.setenv(name, value)
+        with process_group():
+            assert dist.is_initialized()
+            assert (get_rank(), get_world_size(), dist.get_backend()) == (0, 1, "gloo")
+        assert not dist.is_initialized()
+
+    def test_refuses_an_unknown_backend(self, monkeypatch):
+        """A backend other than gloo or nccl raises ValueError naming both, before any group
+        is started, instead of torch's error from deep inside init_process_group."""
+        for name, value in torchrun_environment(rank=0, world_size=1, port=free_port()).items():
+            monkeypatch.setenv(name, value)
+        with pytest.raises(ValueError, match="one of gloo, nccl; got 'mpi'"), process_group("mpi"):
+            pass
+        assert not dist.is_initialized()
+
+
 @pytest.mark.usefixtures("without_torchrun")
 class TestBadSetups:
     def test_refuses_to_resume_with_another_world_size(self):

@@ -9,6 +9,10 @@ that need a model that has learned something use the session-trained checkpoint.
 import json
 import os
 import random
+import struct
+import threading
+import zipfile
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -543,6 +547,20 @@ class TestInputValidation:
         with pytest.raises(ValueError, match=r"Input cannot be empty.*text 2"):
             predictor.predict_batch([TEXTS[0], TEXTS[1], "   "])
 
+    def test_non_finite_logits_are_an_error_not_a_prediction(self, checkpoint_path):
+        """Finite but huge weights (1e38) overflow to NaN: predict raises ValueError instead of
+        returning a label with confidence NaN. Catches serving garbage with a straight face."""
+        rewrite_checkpoint(
+            checkpoint_path,
+            lambda payload: [
+                tensor.fill_(1e38)
+                for tensor in payload["model_state"].values()
+                if tensor.is_floating_point()
+            ],
+        )
+        with pytest.raises(ValueError, match="NaN or infinity"):
+            Predictor(checkpoint_path).predict(TEXTS[0])
+
     def test_an_enormous_batch_size_is_run_in_bounded_chunks(self, predictor):
         """batch_size=10**9 on 1,100 texts runs forward passes of at most MAX_BATCH_SIZE
         examples. Catches: one forward pass over everything, whose memory grows with N."""
@@ -739,3 +757,155 @@ class TestServingMode:
         for on_cpu, on_gpu in zip(cpu, gpu, strict=True):
             assert on_gpu["label"] == on_cpu["label"]
             assert probabilities_of(on_gpu) == pytest.approx(probabilities_of(on_cpu), abs=1e-4)
+
+
+def flip_bit_inside_entry(path: Path, entry: str, bit: int) -> None:
+    """Flip one bit in the middle of a zip entry's stored bytes, as a bad disk or copy would."""
+    with zipfile.ZipFile(path) as archive:
+        info = archive.getinfo(entry)
+    data = bytearray(path.read_bytes())
+    name_length, extra_length = struct.unpack("<HH", data[info.header_offset + 26 :][:4])
+    start = info.header_offset + 30 + name_length + extra_length  # after the local header
+    data[start + info.file_size // 2] ^= 1 << bit
+    path.write_bytes(bytes(data))
+
+
+def largest_tensor_entry(path: Path) -> str:
+    with zipfile.ZipFile(path) as archive:
+        return max(archive.infolist(), key=lambda info: info.file_size).filename
+
+
+class TestUntrustedCheckpointFiles:
+    def test_concurrent_saves_leave_one_writers_complete_checkpoint(self, tmp_path, tokenizer):
+        """Four threads saving different models to one path at once leave exactly one
+        file, holding one writer's weights entire. Catches a temporary name shared by all
+        saves, where one writer renames the other's half-written file (or finds it gone)."""
+        models = []
+        for seed in range(4):
+            torch.manual_seed(seed)
+            models.append(tiny_model(tokenizer))
+        path = tmp_path / "model.pt"
+        start = threading.Barrier(len(models))
+
+        def save(model):
+            start.wait()
+            for _ in range(3):
+                save_tiny_checkpoint(path, model, tokenizer)
+
+        with ThreadPoolExecutor(len(models)) as pool:
+            list(pool.map(save, models))  # re-raises any writer's exception
+        assert [p.name for p in tmp_path.iterdir()] == ["model.pt"]
+        saved = load_checkpoint(path)["model"].state_dict()
+        assert any(
+            all(torch.equal(saved[name], weights) for name, weights in m.state_dict().items())
+            for m in models
+        )
+
+    def test_saved_file_has_the_permissions_of_any_new_file(self, checkpoint_path):
+        """The checkpoint is as readable as a file written the ordinary way. Catches a
+        temporary file made owner-only (tempfile's 0o600) that the rename then keeps."""
+        ordinary = checkpoint_path.with_name("ordinary")
+        ordinary.write_bytes(b"")
+        assert checkpoint_path.stat().st_mode == ordinary.stat().st_mode
+
+    @pytest.mark.parametrize("bit", [0, 7])
+    def test_a_flipped_bit_in_the_weights_is_refused(self, checkpoint_path, bit):
+        """One flipped bit inside the stored weights fails the zip's CRC check, named in one
+        line. Catches loading a damaged file silently, with other weights than were saved."""
+        entry = largest_tensor_entry(checkpoint_path)
+        flip_bit_inside_entry(checkpoint_path, entry, bit)
+        with pytest.raises(CheckpointError, match=rf"{entry}.* CRC") as refusal:
+            load_checkpoint(checkpoint_path)
+        assert "\n" not in str(refusal.value)
+
+    @pytest.mark.parametrize("value", [float("nan"), float("inf"), -float("inf")])
+    def test_non_finite_weights_are_refused_naming_the_tensor(self, checkpoint_path, value):
+        """A NaN or infinite weight is refused, naming its tensor. Catches serving a model
+        whose every confidence is NaN (which is not even valid JSON)."""
+        rewrite_checkpoint(
+            checkpoint_path, lambda payload: payload["model_state"]["head.bias"].fill_(value)
+        )
+        with pytest.raises(CheckpointError, match=r"tensor head\.bias holds NaN or infinite"):
+            load_checkpoint(checkpoint_path)
+
+    def test_a_compressed_entry_is_refused(self, checkpoint_path):
+        """An archive whose entries are deflated is refused before anything inflates. Catches
+        a 1 MB file that unpacks to gigabytes: torch.save never compresses, so it is crafted."""
+        with zipfile.ZipFile(checkpoint_path) as archive:
+            entries = [(info, archive.read(info)) for info in archive.infolist()]
+        with zipfile.ZipFile(checkpoint_path, "w", zipfile.ZIP_DEFLATED) as archive:
+            for info, data in entries:
+                archive.writestr(info.filename, data)
+        with pytest.raises(CheckpointError, match="is compressed"):
+            load_checkpoint(checkpoint_path)
+
+    @pytest.mark.parametrize(
+        ("edit", "message"),
+        [
+            ({"max_length": 10**9}, r"size mismatch for position_embedding"),
+            ({"vocab_size": 10**9}, r"size mismatch for token_embedding"),
+            ({"num_layers": 10**5}, r"num_layers 100000 exceeds the 64"),
+        ],
+    )
+    def test_a_config_larger_than_its_weights_is_refused_before_building(
+        self, checkpoint_path, edit, message
+    ):
+        """A config declaring a billion positions or words, or 100,000 layers, over a few
+        KB of weights is refused in milliseconds. Catches building the model before comparing
+        its sizes with the file: a small file then costs gigabytes and minutes."""
+        rewrite_checkpoint(checkpoint_path, lambda payload: payload["model_config"].update(edit))
+        with pytest.raises(CheckpointError, match=message):
+            load_checkpoint(checkpoint_path)
+
+    @pytest.mark.parametrize(
+        "edit",
+        [
+            {"format_version": torch.tensor(2)},
+            {"label_names": [["question"], ["complaint"], ["praise"], ["other"]]},
+            {"label_names": torch.arange(4)},
+            {"max_length": "12"},
+            {"task": ["text"]},
+            {"model_config": {"name": "transformer", "dropout": torch.tensor(0.1)}},
+        ],
+        ids=lambda edit: next(iter(edit)),
+    )
+    def test_fields_of_the_wrong_type_are_refused_in_one_line(self, checkpoint_path, edit):
+        """A field of the wrong type gives one CheckpointError line naming the field.
+        Catches a TypeError or RuntimeError traceback from deep inside loading."""
+        rewrite_checkpoint(checkpoint_path, lambda payload: payload.update(edit))
+        with pytest.raises(CheckpointError, match=next(iter(edit)).replace("_", ".")) as refusal:
+            load_checkpoint(checkpoint_path)
+        assert "\n" not in str(refusal.value)
+
+    @pytest.mark.parametrize(
+        ("edit", "message"),
+        [
+            ({"dropout": float("nan")}, "dropout must be a finite number"),
+            ({"num_heads": 0}, "cannot build"),
+        ],
+    )
+    def test_config_values_that_cannot_build_a_model_are_refused(
+        self, checkpoint_path, edit, message
+    ):
+        """dropout=nan or num_heads=0 is refused with one line. Catches the ZeroDivisionError
+        or ValueError traceback the model's constructor raises."""
+        rewrite_checkpoint(checkpoint_path, lambda payload: payload["model_config"].update(edit))
+        with pytest.raises(CheckpointError, match=message):
+            load_checkpoint(checkpoint_path)
+
+    def test_a_fifo_is_refused_without_waiting_for_a_writer(self, tmp_path):
+        """A named pipe given as the model is refused at once. Catches opening it for
+        reading, which blocks until something writes to it: forever, from the command line."""
+        fifo = tmp_path / "model.pt"
+        os.mkfifo(fifo)
+        with pytest.raises(CheckpointError, match="not a regular file"):
+            load_checkpoint(fifo)
+
+    def test_random_bytes_are_called_corrupt_not_dangerous(self, tmp_path):
+        """Random bytes are "not a checkpoint", not "objects that could run code". Catches
+        a message that sends the user hunting for malware in a damaged download."""
+        path = tmp_path / "noise.pt"
+        path.write_bytes(random.Random(0).randbytes(4096))
+        with pytest.raises(CheckpointError, match=r"noise\.pt: not a checkpoint") as refusal:
+            load_checkpoint(path)
+        assert "run code" not in str(refusal.value)

@@ -19,7 +19,7 @@ from torch.utils.data import DataLoader
 from {{ cookiecutter.module_name }}.checkpoint import load_checkpoint
 from {{ cookiecutter.module_name }}.data import DataError, TextDataset, build_tokenizer
 from {{ cookiecutter.module_name }}.inference import Predictor
-from {{ cookiecutter.module_name }}.models import MLPClassifier, models_for
+from {{ cookiecutter.module_name }}.models import MODEL_REGISTRY, MLPClassifier, models_for
 from {{ cookiecutter.module_name }}.task import DataSpec, train_classifier
 from {{ cookiecutter.module_name }}.training import (
     FocalLoss,
@@ -712,6 +712,24 @@ class TestTrainClassifier:
             train_classifier(
                 replace(TINY_TEXT_CONFIG, model=model), request.getfixturevalue(data), log=None
             )
+
+    def test_a_model_argument_the_wiring_cannot_supply_is_named(self, text_data, monkeypatch):
+        """A registered model whose constructor needs an argument task.py does not know fails
+        naming it and where to add it. Catches: a TypeError from deep inside the constructor."""
+
+        class NeedsFilters(nn.Module):
+            name = "needs_filters"
+
+            def __init__(self, vocab_size: int, num_classes: int, num_filters: int) -> None:
+                super().__init__()
+
+            def forward(self, input_ids: torch.Tensor) -> torch.Tensor:
+                raise NotImplementedError
+
+        monkeypatch.setitem(MODEL_REGISTRY, "needs_filters", NeedsFilters)
+        config = replace(TINY_TEXT_CONFIG, model="needs_filters")
+        with pytest.raises(ValueError, match=r"NeedsFilters needs \['num_filters'\].*task.py"):
+            train_classifier(config, text_data, log=None)
 
     def test_bad_data_fails_before_anything_is_written(self, tmp_path, support_rows, write_table):
         """A blank text in the data raises DataError and no checkpoint file appears.

@@ -105,6 +105,7 @@ class TestStateDict:
     @pytest.mark.parametrize(
         ("state", "message"),
         [
+            pytest.param([torch.tensor([1, 1])], "dict of count tensors", id="list"),
             pytest.param({"token_counts": None}, "class_counts", id="missing"),
             pytest.param({"class_counts": torch.ones(2)}, "class_counts", id="float"),
             pytest.param({"class_counts": torch.tensor([1, -1])}, "class_counts", id="negative"),

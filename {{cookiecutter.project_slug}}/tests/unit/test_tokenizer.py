@@ -6,6 +6,7 @@ train and serve "fine" with worse results. These tests pin those properties down
 """
 
 import json
+import unicodedata
 
 import pytest
 import torch
@@ -339,3 +340,71 @@ class TestTokenizer:
         a text by accident, which would otherwise fail with a bare comparison error."""
         with pytest.raises(TypeError, match="ids must be a sequence of ints"):
             tokenizer.decode(["chef"])
+
+
+# Pieces of long texts: normalisation that expands ("\ufdfa" is 18 characters after NFKC,
+# "\u3300" five), combining marks of different classes (NFKC reorders and composes them),
+# Hangul jamo and compatibility jamo that compose into syllables, and whitespace runs.
+LONG_TEXT_PIECES = (
+    "\ufdfa", "\u3300", "\ufb01", "e", "\u0301", "\u0316", "\u0345", "\u1100", "\u1161",
+    "\u11a8", "\u3131", "\u314f", "\uac00", " ", "   ", "\n\t", "\u3000", "goal", "!", "x" * 300,
+)  # fmt: skip
+LONG_TEXT = st.lists(st.sampled_from(LONG_TEXT_PIECES), max_size=80).map("".join)
+# Starts a segment boundary (1,024 characters in) somewhere inside the tricky characters.
+TEXT_ACROSS_A_SEGMENT = st.builds(
+    lambda offset, text: "x" * (1024 - offset) + text,
+    st.integers(0, 30),
+    st.text(alphabet=st.sampled_from(TRICKY_CHARACTERS + "".join(LONG_TEXT_PIECES[:13])),
+            max_size=30),
+)  # fmt: skip
+
+
+class TestLongTexts:
+    @given(text=TEXT_ACROSS_A_SEGMENT)
+    @example(text="x" * 1024 + "\u0301")  # a mark right after the cut composes with the "x"
+    @example(text="x" * 1023 + "\u1100\u1161\u11a8")  # one syllable across the cut
+    @example(text="x" * 1023 + "\u1100\u314f")  # compatibility jamo: NFKD gives a vowel jamo
+    def test_normalising_in_segments_equals_normalising_at_once(self, text):
+        """Long texts are normalised in segments and give the same text as one NFKC pass
+        over all of it. Catches a segment cut where NFKC would have joined characters (a
+        mark or a jamo composed with the one before), which changes the tokens of long
+        texts between training and serving."""
+        at_once = unicodedata.normalize("NFKC", unicodedata.normalize("NFKC", text).casefold())
+        assert normalize_text(text) == " ".join(at_once.split())
+
+    @given(text=LONG_TEXT, max_length=st.integers(1, 64))
+    @example(text="x" * 1020 + " striker", max_length=2)  # the segment cut splits "striker"
+    def test_encoding_reads_a_prefix_but_equals_encoding_everything(
+        self, tokenizer, text, max_length
+    ):
+        """The ids of a text are those of its first max_length tokens, though encoding
+        stops reading once it has them. Catches a cut mid-word or mid-character that
+        changes the last kept token, and truncating before normalising."""
+        kept = Tokenizer.tokenize(text)[:max_length]
+        ids = [tokenizer.vocab.index(t) if t in tokenizer.vocab else UNK_ID for t in kept]
+        expected = ids + [PAD_ID] * (max_length - len(ids))
+        assert tokenizer.encode(text, max_length)["input_ids"].tolist() == expected
+
+    @pytest.mark.parametrize(
+        "piece", ["\ufdfa", "the striker scored ", "\u4e2d\u6587 ", "e\u0301 "]
+    )
+    def test_cost_does_not_grow_with_the_text(self, tokenizer, monkeypatch, piece):
+        """Encoding a text 100 times longer normalises no more characters. Catches
+        normalising or tokenising the whole text before truncating it, which made one
+        megabyte of "\ufdfa" cost seconds and hundreds of MB per prediction."""
+        lengths = []
+        normalize = unicodedata.normalize
+
+        def counting_normalize(form: str, text: str) -> str:
+            lengths.append(len(text))
+            return normalize(form, text)
+
+        monkeypatch.setattr(unicodedata, "normalize", counting_normalize)
+
+        def characters_normalised(text: str) -> int:
+            lengths.clear()
+            tokenizer.encode(text, MAX_LENGTH)
+            return sum(lengths)
+
+        short = piece * (10_000 // len(piece))
+        assert characters_normalised(short * 100) == characters_normalised(short)

@@ -8,6 +8,7 @@ from .files import DataError, Row, Table, read_table
 from .normalization import FeatureNormalizer, normalize_features
 from .sources import (
     SPLITS,
+    TASKS,
     Examples,
     Task,
     check_disjoint,
@@ -32,6 +33,7 @@ __all__ = [
     "PAD_ID",
     "PAD_TOKEN",
     "SPLITS",
+    "TASKS",
     "UNK_ID",
     "UNK_TOKEN",
     "DataError",

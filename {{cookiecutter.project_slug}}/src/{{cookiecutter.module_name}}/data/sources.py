@@ -15,12 +15,13 @@ import math
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Literal, Self
 
 from .files import DataError, Row, Table
 from .tokenizer import normalize_text
 
 Task = Literal["text", "tabular"]
+TASKS: tuple[Task, ...] = ("text", "tabular")
 Input = str | tuple[float, ...]  # a text, or a feature row
 SPLITS = ("train", "validation", "test")
 
@@ -40,9 +41,9 @@ class Examples:
     def __len__(self) -> int:
         return len(self.labels)
 
-    def subset(self, indices: Sequence[int]) -> "Examples":
+    def subset(self, indices: Sequence[int]) -> Self:
         """The examples at ``indices``, in that order."""
-        return Examples(
+        return type(self)(
             self.task,
             [self.inputs[i] for i in indices],
             [self.labels[i] for i in indices],
@@ -105,9 +106,15 @@ def _require_columns(table: Table, names: Sequence[str], kind: str, remedy: str)
     missing = [name for name in names if name not in table.columns]
     if missing:
         raise DataError(
-            f"{table.path}: no {kind} column(s) {', '.join(map(repr, missing))} (columns: "
-            f"{', '.join(table.columns)}); use {remedy}"
+            f"{table.path}: no {kind} column(s) {_some(missing)} (columns: "
+            f"{_some(table.columns)}); use {remedy}"
         )
+
+
+def _some(names: Sequence[str], shown: int = 5) -> str:
+    """The first few names, quoted, and how many more: a one-line message stays readable."""
+    listed = ", ".join(map(repr, names[:shown]))
+    return listed if len(names) <= shown else f"{listed} and {len(names) - shown} more"
 
 
 def _label(table: Table, row: Row, column: str) -> str:
@@ -136,9 +143,9 @@ def _number(table: Table, row: Row, column: str, text_column: str) -> float:
             number = float(value)
         except ValueError:
             raise DataError(
-                f"{table.where(row, column)}: {value!r} is not a number (tabular data needs "
-                f"numbers in every column but the label; for text name the column "
-                f"--text-column, now {text_column!r})"
+                f"{table.where(row, column)}: {value!r} is not a number (tabular data has "
+                f"numbers in every column but the label; for text data with no {text_column!r} "
+                "column, name yours with --text-column)"
             ) from None
     elif isinstance(value, int | float) and not isinstance(value, bool):
         number = float(value)

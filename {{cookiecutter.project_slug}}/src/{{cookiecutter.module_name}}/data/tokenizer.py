@@ -3,13 +3,18 @@
 Token ids are what the model was trained on, so the same text must give the same ids
 on every machine and in every process: normalisation is pure Unicode/regex work, and
 the vocabulary order is fixed by frequency with alphabetical ties.
+
+Encoding reads only as much of a text as its first ``max_length`` tokens need, so one
+prediction costs the same for a sentence and for a megabyte of text: the text is
+normalised segment by segment, each cut where normalisation cannot join what comes after
+to what came before, and tokenising stops once enough tokens are known.
 """
 
 import json
 import re
 import unicodedata
 from collections import Counter
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Self
 
@@ -27,16 +32,78 @@ _SPECIAL_TOKENS = (PAD_TOKEN, UNK_TOKEN)  # ids 0 and 1, in this order
 _WORD_OR_PUNCTUATION = re.compile(r"\w+|[^\w\s]")
 
 
-def normalize_text(text: str) -> str:
-    """Unicode NFKC, casefold, collapse whitespace runs to one space, strip. Idempotent.
+# Raw characters normalised at a time, and how far past that a cut may wait for a character
+# that starts a new segment. A longer run of combining characters is cut anyway: Unicode's
+# stream-safe format (UAX #15) allows 30, and NFKC's reordering is quadratic in the run.
+_SEGMENT_LENGTH = 1024
+_MAX_UNSAFE_RUN = 32
+# Hangul vowel and final-consonant jamo compose with the syllable before them.
+_HANGUL_JUNGSEONG_JONGSEONG = ("\u1160", "\u11ff")
+_HANGUL_JAMO_EXTENDED_B = ("\ud7b0", "\ud7ff")
 
-    NFKC runs again after casefolding because folding can undo composition
-    (e.g. "ß" + accent); without it, normalising twice could change the text.
+
+def _starts_segment(char: str) -> bool:
+    """Whether NFKC can never join ``char`` to the characters before it.
+
+    True for a character whose decomposition starts with a starter that is no combining
+    mark and no Hangul vowel/final jamo: the only characters that compose backwards.
     """
+    first = unicodedata.normalize("NFKD", char)[0]
+    return not (
+        unicodedata.combining(first)
+        or unicodedata.category(first).startswith("M")
+        or _HANGUL_JUNGSEONG_JONGSEONG[0] <= first <= _HANGUL_JUNGSEONG_JONGSEONG[1]
+        or _HANGUL_JAMO_EXTENDED_B[0] <= first <= _HANGUL_JAMO_EXTENDED_B[1]
+    )
+
+
+def _segments(text: str) -> Iterator[str]:
+    """Consecutive pieces of ``text`` that normalise independently of each other."""
+    start = 0
+    while start < len(text):
+        end = start + _SEGMENT_LENGTH
+        limit = min(end + _MAX_UNSAFE_RUN, len(text))
+        while end < limit and not _starts_segment(text[end]):
+            end += 1
+        yield text[start:end]
+        start = end
+
+
+def _fold(segment: str) -> str:
+    """NFKC, casefold, NFKC again (folding can undo composition, e.g. "ß" + accent)."""
+    return unicodedata.normalize("NFKC", unicodedata.normalize("NFKC", segment).casefold())
+
+
+def _check_text(text: object) -> None:
     if not isinstance(text, str):
         raise TypeError(f"text must be a str, got {type(text).__name__}")
-    folded = unicodedata.normalize("NFKC", unicodedata.normalize("NFKC", text).casefold())
-    return " ".join(folded.split())
+
+
+def normalize_text(text: str) -> str:
+    """Unicode NFKC, casefold, collapse whitespace runs to one space, strip. Idempotent."""
+    _check_text(text)
+    return " ".join("".join(map(_fold, _segments(text))).split())
+
+
+def leading_tokens(text: str, count: int) -> list[str]:
+    """``Tokenizer.tokenize(text)[:count]``, normalising only the segments those need.
+
+    Tokenising stops once a token beyond the first ``count`` is known, since that proves
+    the last of them complete; the amount tokenised doubles each time, so the work stays
+    proportional to what is finally used.
+    """
+    _check_text(text)
+    folded: list[str] = []
+    size, enough = 0, _SEGMENT_LENGTH
+    for segment in _segments(text):
+        folded.append(_fold(segment))
+        size += len(segment)
+        if size >= enough:
+            tokens = _WORD_OR_PUNCTUATION.findall("".join(folded))
+            if len(tokens) > count:
+                return tokens[:count]
+            enough *= 2
+    return _WORD_OR_PUNCTUATION.findall("".join(folded))[:count]
 
 
 def _check_int(name: str, value: object, minimum: int) -> None:
@@ -91,7 +158,7 @@ class Tokenizer:
         return _WORD_OR_PUNCTUATION.findall(normalize_text(text))
 
     def _padded_ids(self, text: str, max_length: int) -> list[int]:
-        ids = [self._word_to_id.get(token, UNK_ID) for token in self.tokenize(text)[:max_length]]
+        ids = [self._word_to_id.get(token, UNK_ID) for token in leading_tokens(text, max_length)]
         return ids + [PAD_ID] * (max_length - len(ids))
 
     def encode_batch(self, texts: Sequence[str], max_length: int) -> dict[str, Tensor]:

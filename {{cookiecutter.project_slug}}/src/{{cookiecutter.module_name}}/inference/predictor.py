@@ -152,6 +152,11 @@ class Predictor:
         """Predictions for one encoded batch."""
         batch = {name: tensor.to(self.device) for name, tensor in batch.items()}
         logits = self.model(**batch)  # (B, C)
+        if not bool(torch.isfinite(logits).all()):
+            raise ValueError(
+                "the model produced NaN or infinity for this input: its weights overflow "
+                "(is the checkpoint damaged?)"
+            )
         probabilities = torch.softmax(logits.float(), dim=-1).cpu().tolist()  # B lists of C
         return [self._to_prediction(scores) for scores in probabilities]
 

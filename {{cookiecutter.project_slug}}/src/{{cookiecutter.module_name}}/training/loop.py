@@ -120,7 +120,7 @@ def train_step(
     value = loss.item()
     if not math.isfinite(value):
         raise FloatingPointError(f"loss is {value}")
-    loss.backward()
+    loss.backward()  # type: ignore[no-untyped-call]  # unannotated in torch
     if grad_clip is not None:
         nn.utils.clip_grad_norm_(model.parameters(), grad_clip)
     optimizer.step()

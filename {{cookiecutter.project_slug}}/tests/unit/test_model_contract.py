@@ -1,0 +1,473 @@
+"""The model contract: properties every classifier in MODEL_REGISTRY must have.
+
+Each test runs once per entry of CONTRACT_MODELS (tests/conftest.py), on a tiny instance
+built from that entry's constructor arguments, so a new model is covered by adding one
+entry. What a model eats comes from its forward signature (`model_task`, the convention of
+the README's "Adding a model"): text models take `input_ids` and `attention_mask` and also
+get the padding tests, tabular models take `features`. Assertions are properties that hold
+for every random initialisation, never float values from random weights.
+"""
+
+import inspect
+import json
+import math
+import re
+from pathlib import Path
+
+import pytest
+import torch
+from conftest import CONTRACT_MODELS
+from torch import nn
+from torch.nn import functional as F
+
+from {{ cookiecutter.module_name }}.checkpoint import save_checkpoint
+from {{ cookiecutter.module_name }}.data import build_tokenizer
+from {{ cookiecutter.module_name }}.inference import Predictor
+from {{ cookiecutter.module_name }}.models import MODEL_REGISTRY, build_model, model_task
+
+BATCH_SIZE = 4
+LENGTHS = (12, 9, 4, 1)  # real tokens per row of a right-padded batch; row 0 is unpadded
+ATOL = 1e-5  # float32 round-off when one sample is computed in a batch of another shape
+MIN_CHANGE = 1e-4  # far above round-off, far below what a real change of input does
+MIN_GRADIENT = 1e-5  # round-off leaves up to ~1e-6; a parameter that learns gets over 1e-3
+# Equal logits give a loss of exactly ln C. The random initialisation of the models here
+# moves the mean loss over 64 samples by at most 12% of ln C (200 seeds measured); a head
+# initialised ten times too large or a missing normalisation moves it much further.
+INIT_LOSS_TOLERANCE = 0.25
+OVERFIT_STEPS = 60
+OVERFIT_LENGTHS = (12, 11, 10, 9, 8, 7, 6, 5)  # no two token rows can be equal
+# Adam (lr 7e-3) takes the models here below 0.05 in 60 steps on 8 samples (250 seeds; at
+# lr 1e-2 dropout makes the transformer's loss spike now and then). A model returning
+# probabilities cannot get below ln(1 + (C - 1) / e), 0.55 for 3 classes.
+OVERFIT_LOSS = 0.1
+
+
+def is_text_model(name: str) -> bool:
+    return model_task(MODEL_REGISTRY[name]) == "text"
+
+
+def mask_is_optional(name: str) -> bool:
+    """Whether forward finds the padding by pad_id when no attention_mask is given."""
+    parameters = inspect.signature(MODEL_REGISTRY[name].forward).parameters
+    return parameters["attention_mask"].default is None
+
+
+def has_dropout(name: str) -> bool:
+    """Whether the tiny instance has a dropout layer that drops anything."""
+    dropout_types = (nn.Dropout, nn.Dropout1d, nn.Dropout2d, nn.Dropout3d, nn.AlphaDropout)
+    model = build(name)
+    return any(isinstance(m, dropout_types) and m.p > 0 for m in model.modules())
+
+
+def build(name: str, **overrides: object) -> nn.Module:
+    """The tiny instance of CONTRACT_MODELS[name], with some arguments overridden."""
+    return build_model({"name": name, **CONTRACT_MODELS[name], **overrides})
+
+
+MODEL_NAMES = sorted(name for name in CONTRACT_MODELS if name in MODEL_REGISTRY)
+TEXT_MODELS = [name for name in MODEL_NAMES if is_text_model(name)]
+MASK_OPTIONAL_MODELS = [name for name in TEXT_MODELS if mask_is_optional(name)]
+DROPOUT_MODELS = [name for name in MODEL_NAMES if has_dropout(name)]
+
+
+def random_batch(model: nn.Module, name: str, lengths: tuple[int, ...] = LENGTHS) -> dict:
+    """Inputs for `model`: one right-padded token row per length, or one feature row each."""
+    if is_text_model(name):
+        return padded_token_batch(model, lengths)
+    return {"features": torch.randn(len(lengths), model.config["in_features"])}
+
+
+def padded_token_batch(model: nn.Module, lengths: tuple[int, ...]) -> dict[str, torch.Tensor]:
+    """Random real token ids, right-padded with the model's pad_id to the longest length."""
+    longest = max(lengths)
+    attention_mask = (torch.arange(longest) < torch.tensor(lengths)[:, None]).long()
+    input_ids = real_token_ids(model, len(lengths), longest)
+    input_ids = input_ids.masked_fill(attention_mask == 0, pad_id(model))
+    return {"input_ids": input_ids, "attention_mask": attention_mask}
+
+
+def pad_id(model: nn.Module) -> int:
+    return model.config.get("pad_id", 0)
+
+
+def real_token_ids(model: nn.Module, batch_size: int, length: int) -> torch.Tensor:
+    """Uniform over the vocabulary without the padding id."""
+    ids = torch.randint(0, model.config["vocab_size"] - 1, (batch_size, length))
+    return ids + (ids >= pad_id(model)).long()
+
+
+def with_every_input_changed(model: nn.Module, batch: dict) -> dict:
+    """The batch with new random features, or with every real token id replaced by another."""
+    if "features" in batch:
+        return {"features": torch.randn_like(batch["features"])}
+    ids, pad = batch["input_ids"], pad_id(model)
+    real_tokens = model.config["vocab_size"] - 1
+    index = ids - (ids > pad).long()  # real ids counted without the padding id
+    shifted = (index + torch.randint(1, real_tokens, ids.shape)) % real_tokens
+    new_ids = shifted + (shifted >= pad).long()
+    return dict(batch, input_ids=torch.where(ids == pad, ids, new_ids))
+
+
+def labels_for(logits: torch.Tensor) -> torch.Tensor:
+    """Every class equally often: 0, 1, ..., C - 1, 0, 1, ..."""
+    return torch.arange(len(logits)) % logits.shape[1]
+
+
+def rows_changed(before: torch.Tensor, after: torch.Tensor) -> torch.Tensor:
+    """(B,) bool: which samples' logits moved by more than round-off."""
+    return (before - after).abs().amax(dim=-1) > MIN_CHANGE
+
+
+def assert_same_logits(actual: torch.Tensor, expected: torch.Tensor) -> None:
+    """Equal shapes and every element within ATOL.
+
+    Deliberately not torch.testing.assert_close: its first call imports
+    torch.distributed (about a second), which would land on one unlucky test.
+    """
+    assert actual.shape == expected.shape
+    deviation = (actual - expected).abs().max().item()
+    assert deviation <= ATOL, f"logits differ by up to {deviation:.1e}, more than atol={ATOL}"
+
+
+def logits_and_input_representation(
+    model: nn.Module, batch: dict[str, torch.Tensor]
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Run the model and return its logits and what each sample's gradient is taken against:
+    the features themselves, or the output (B, T, H) of the nn.Embedding that embeds input_ids.
+    """
+    if "features" in batch:
+        features = batch["features"].requires_grad_(True)
+        return model(features=features), features
+    embedded = []
+
+    def keep(module: nn.Module, inputs: tuple[torch.Tensor, ...], output: torch.Tensor) -> None:
+        if inputs[0].shape == batch["input_ids"].shape:
+            output.retain_grad()
+            embedded.append(output)
+
+    embeddings = [m for m in model.modules() if isinstance(m, nn.Embedding)]
+    handles = [embedding.register_forward_hook(keep) for embedding in embeddings]
+    try:
+        logits = model(**batch)
+    finally:
+        for handle in handles:
+            handle.remove()
+    assert len(embedded) == 1, "a token model embeds input_ids with exactly one nn.Embedding"
+    return logits, embedded[0]
+
+
+def save_for_serving(name: str, path: Path) -> tuple[nn.Module, list, dict[str, torch.Tensor]]:
+    """Save a tiny `name` model at `path` as training would; return the model, examples for
+    the Predictor and the inputs its preprocessing must turn them into."""
+    label_names = [f"class {index}" for index in range(CONTRACT_MODELS[name]["num_classes"])]
+    if not is_text_model(name):
+        model = build(name)
+        rows = torch.randn(BATCH_SIZE, model.config["in_features"])
+        feature_names = [f"feature {index}" for index in range(rows.shape[1])]
+        save_checkpoint(path, model=model, label_names=label_names, feature_names=feature_names)
+        return model, rows.tolist(), {"features": rows}
+    texts = ["the parcel arrived late", "a refund for the jacket", "cannot log in", "late again"]
+    tokenizer = build_tokenizer(texts)
+    overrides = {"vocab_size": tokenizer.vocab_size}
+    if "pad_id" in inspect.signature(MODEL_REGISTRY[name]).parameters:
+        overrides["pad_id"] = tokenizer.pad_id
+    model = build(name, **overrides)
+    max_length = min(8, model.config.get("max_length", 8))
+    save_checkpoint(
+        path, model=model, label_names=label_names, tokenizer=tokenizer, max_length=max_length
+    )
+    return model, texts, tokenizer.encode_batch(texts, max_length)
+
+
+@pytest.fixture
+def model(name: str) -> nn.Module:
+    return build(name)
+
+
+@pytest.fixture
+def batch(model: nn.Module, name: str) -> dict[str, torch.Tensor]:
+    return random_batch(model, name)
+
+
+class TestRegistry:
+    def test_every_registered_model_has_a_contract_entry(self):
+        """CONTRACT_MODELS names exactly the models of MODEL_REGISTRY.
+
+        Catches a model registered without an entry, which would silently skip the
+        whole contract, and an entry left behind for a model that no longer exists.
+        """
+        assert sorted(CONTRACT_MODELS) == sorted(MODEL_REGISTRY)
+
+    def test_rejects_an_unknown_name_listing_the_known_ones(self):
+        """An unregistered name fails with the list of registered ones, whatever they are."""
+        unknown = "-".join(MODEL_REGISTRY) + "-unregistered"
+        known = ", ".join(sorted(MODEL_REGISTRY))
+        with pytest.raises(ValueError, match=re.escape(f"one of: {known}; got '{unknown}'")):
+            build_model({"name": unknown})
+
+    def test_rejects_a_config_without_a_name(self):
+        """A config without 'name' fails with the list of registered models."""
+        known = ", ".join(sorted(MODEL_REGISTRY))
+        with pytest.raises(ValueError, match=re.escape(f"one of: {known}; got None")):
+            build_model({"num_classes": 3})
+
+
+@pytest.mark.parametrize("name", MODEL_NAMES)
+class TestModelContract:
+    def test_output_is_batch_by_classes(self, model, batch):
+        """Logits are (batch, num_classes); catches a wrong head size or a lost batch dim."""
+        assert model(**batch).shape == (BATCH_SIZE, model.config["num_classes"])
+
+    def test_output_is_floating_point(self, model, batch):
+        """Logits are floats; catches a forward that returns class indices (argmax)."""
+        assert model(**batch).is_floating_point()
+
+    def test_output_is_finite(self, model, batch):
+        """No NaN or Inf; catches unstable layers and masking or division by zero leaking out."""
+        assert torch.isfinite(model(**batch)).all()
+
+    def test_output_depends_on_the_input(self, model, batch):
+        """Every sample's logits move when its input changes; catches a model ignoring input."""
+        model.eval()
+        with torch.no_grad():
+            changed = rows_changed(model(**batch), model(**with_every_input_changed(model, batch)))
+        assert changed.all()
+
+    def test_returns_logits_not_probabilities(self, model, batch):
+        """Rows neither sum to 1 nor have a logsumexp of 0 (atol 1e-3).
+
+        Catches a softmax or log_softmax inside forward: cross-entropy would apply softmax
+        twice, and learning stalls.
+        """
+        model.eval()
+        with torch.no_grad():
+            logits = model(**batch)
+        assert not torch.allclose(logits.sum(dim=-1), torch.ones(BATCH_SIZE), atol=1e-3)
+        assert not torch.allclose(logits.logsumexp(dim=-1), torch.zeros(BATCH_SIZE), atol=1e-3)
+
+    def test_every_parameter_gets_a_gradient(self, model, batch):
+        """Each parameter is trainable and gets a gradient well above round-off.
+
+        Catches frozen layers, a detached embedding or activation, and layers built in
+        __init__ but left out of forward.
+        """
+        logits = model(**batch)
+        F.cross_entropy(logits, labels_for(logits)).backward()
+        for parameter_name, parameter in model.named_parameters():
+            assert parameter.requires_grad, f"{parameter_name} is frozen"
+            assert parameter.grad is not None, f"no gradient reached {parameter_name}"
+            largest = parameter.grad.abs().max().item()
+            assert largest > MIN_GRADIENT, f"{parameter_name}: no real gradient ({largest:.1e})"
+
+    def test_gradient_stays_within_its_sample(self, model, batch):
+        """Sample 1's logits have a gradient w.r.t. sample 1's input only (eval mode, where
+        even BatchNorm keeps samples apart).
+
+        Catches operations that mix samples (a softmax or normalisation over the batch
+        dimension, a reshape that interleaves samples) even where the mixing is small.
+        """
+        model.eval()
+        logits, inputs = logits_and_input_representation(model, batch)
+        logits[1].sum().backward()
+        others = inputs.grad[[0, 2, 3]]
+        assert inputs.grad[1].abs().sum() > 0
+        assert torch.equal(others, torch.zeros_like(others))
+
+    def test_eval_mode_is_deterministic(self, model, batch):
+        """Two eval-mode passes agree exactly; catches dropout left active at inference."""
+        model.eval()
+        with torch.no_grad():
+            assert torch.equal(model(**batch), model(**batch))
+
+    def test_batch_independence(self, model, name, batch):
+        """In eval mode, changing sample 2 leaves the others' logits unchanged (atol 1e-5).
+
+        Catches a model whose output for one sample depends on its batch mates.
+        """
+        model.eval()
+        other = random_batch(model, name)
+        modified = {key: value.clone() for key, value in batch.items()}
+        for key in modified:
+            modified[key][2] = other[key][2]
+        with torch.no_grad():
+            before, after = model(**batch), model(**modified)
+        assert_same_logits(after[[0, 1, 3]], before[[0, 1, 3]])
+
+    def test_loss_at_initialisation_is_near_ln_classes(self, model, name):
+        """The mean cross-entropy over 64 samples at initialisation is ln C within 25%.
+
+        Catches an initialisation that makes confident predictions before training (a head
+        initialised too large, a missing normalisation) and logits on the wrong scale.
+        """
+        batch = random_batch(model, name, lengths=LENGTHS * 16)
+        model.eval()
+        with torch.no_grad():
+            logits = model(**batch)
+            loss = F.cross_entropy(logits, labels_for(logits)).item()
+        chance = math.log(model.config["num_classes"])
+        assert abs(loss / chance - 1) <= INIT_LOSS_TOLERANCE, f"loss {loss:.3f}, ln C {chance:.3f}"
+
+    def test_one_optimizer_step_lowers_the_loss(self, model, batch):
+        """One small SGD step along the gradient lowers the loss on its batch (dropout off,
+        so the loss is the same function before and after the step).
+
+        Catches gradients of the wrong sign and parameters the optimizer cannot reach.
+        """
+        model.eval()
+        optimizer = torch.optim.SGD(model.parameters(), lr=0.01)
+        logits = model(**batch)
+        labels = labels_for(logits)
+        loss_before = F.cross_entropy(logits, labels)
+        loss_before.backward()
+        optimizer.step()
+        with torch.no_grad():
+            loss_after = F.cross_entropy(model(**batch), labels)
+        assert loss_after < loss_before
+
+    def test_overfits_a_tiny_batch(self, model, name):
+        """60 Adam steps in train mode take the loss on 8 fixed samples below 0.1.
+
+        Catches a model that cannot learn: probabilities returned instead of logits, an
+        output that ignores most of the input, a capacity bottleneck such as a detached body.
+        """
+        batch = random_batch(model, name, lengths=OVERFIT_LENGTHS)
+        labels = torch.arange(len(OVERFIT_LENGTHS)) % model.config["num_classes"]
+        optimizer = torch.optim.Adam(model.parameters(), lr=7e-3)
+        model.train()
+        for _ in range(OVERFIT_STEPS):
+            optimizer.zero_grad()
+            F.cross_entropy(model(**batch), labels).backward()
+            optimizer.step()
+        with torch.no_grad():
+            loss = F.cross_entropy(model.eval()(**batch), labels).item()
+        assert loss < OVERFIT_LOSS, f"loss {loss:.3f} after {OVERFIT_STEPS} steps"
+
+    def test_config_names_every_constructor_argument(self, model):
+        """config holds the registry name plus every __init__ argument.
+
+        Catches an argument added to a model but not to its config, which build_model
+        (and so every checkpoint) would then silently rebuild with its default.
+        """
+        arguments = inspect.signature(type(model)).parameters
+        assert set(model.config) == {"name", *arguments}
+
+    def test_rebuilds_the_same_model_from_its_json_config(self, model, batch):
+        """A config that went through JSON rebuilds a model that loads the weights strictly
+        and gives the same logits.
+
+        Catches configs holding non-serialisable values and rebuilds with another
+        architecture (missing or extra parameters, other shapes).
+        """
+        rebuilt = build_model(json.loads(json.dumps(model.config)))
+        assert type(rebuilt) is type(model)
+        assert rebuilt.config == model.config
+        rebuilt.load_state_dict(model.state_dict())
+        with torch.no_grad():
+            assert torch.equal(rebuilt.eval()(**batch), model.eval()(**batch))
+
+    def test_checkpoint_round_trip_serves_the_same_probabilities(self, name, tmp_path):
+        """save_checkpoint then Predictor gives the saved model's probabilities (atol 1e-5).
+
+        Catches a config that does not rebuild the model, weights that do not load back,
+        and a forward the Predictor cannot call with what its preprocessing makes.
+        """
+        model, examples, inputs = save_for_serving(name, tmp_path / "model.pt")
+        with torch.no_grad():
+            expected = model.eval()(**inputs).softmax(dim=-1)
+        served = Predictor(tmp_path / "model.pt").predict_batch(examples)
+        probabilities = torch.tensor([list(p["probabilities"].values()) for p in served])
+        assert_same_logits(probabilities, expected)
+
+
+@pytest.mark.parametrize("name", DROPOUT_MODELS)
+def test_train_mode_applies_dropout(model, batch):
+    """With dropout in the model, train and eval mode give different logits.
+
+    Catches a dropout layer that never drops, e.g. one whose probability is not passed on.
+    """
+    with torch.no_grad():
+        train_logits = model.train()(**batch)
+        eval_logits = model.eval()(**batch)
+    assert rows_changed(train_logits, eval_logits).any()
+
+
+@pytest.mark.parametrize("name", TEXT_MODELS)
+class TestTextModelContract:
+    def test_trailing_padding_changes_nothing(self, model):
+        """Appending padding to every sequence leaves the logits unchanged (atol 1e-5).
+
+        Catches pooling over padded positions, attention to padded keys and a padding id
+        hard-coded to 0 instead of read from pad_id.
+        """
+        model.eval()
+        short = padded_token_batch(model, lengths=(8,) * BATCH_SIZE)
+        padded = {
+            "input_ids": F.pad(short["input_ids"], (0, 4), value=pad_id(model)),
+            "attention_mask": F.pad(short["attention_mask"], (0, 4), value=0),
+        }
+        with torch.no_grad():
+            assert_same_logits(model(**padded), model(**short))
+
+    def test_ids_under_padding_are_ignored(self, model, batch):
+        """Whatever ids sit where attention_mask is 0, the logits stay the same (atol 1e-5).
+
+        Catches a mask that is ignored or inverted, so padded tokens are read.
+        """
+        model.eval()
+        is_padding = batch["attention_mask"] == 0
+        scrambled = dict(batch, input_ids=batch["input_ids"].clone())
+        scrambled["input_ids"][is_padding] = real_token_ids(model, 1, int(is_padding.sum()))[0]
+        with torch.no_grad():
+            assert_same_logits(model(**scrambled), model(**batch))
+
+    def test_padded_sequence_matches_unpadded(self, model, batch):
+        """Each sequence alone and unpadded gets the logits it gets in the padded batch.
+
+        Catches padding or batch mates influencing a sequence (atol 1e-5).
+        """
+        model.eval()
+        with torch.no_grad():
+            in_batch = model(**batch)
+            for row, length in enumerate(LENGTHS):
+                alone = {key: value[row : row + 1, :length] for key, value in batch.items()}
+                assert_same_logits(model(**alone), in_batch[row : row + 1])
+
+    def test_padding_gets_no_gradient(self, model, batch):
+        """The logits have a gradient w.r.t. every real token's embedding and exactly none
+        w.r.t. a padded one's.
+
+        Catches padding reaching the result through attention, convolution or pooling,
+        and real tokens that are masked out.
+        """
+        logits, embedded = logits_and_input_representation(model, batch)
+        logits.sum().backward()
+        is_real = batch["attention_mask"].bool()
+        padded = embedded.grad[~is_real]
+        assert embedded.grad[is_real].abs().sum(dim=-1).gt(0).all()
+        assert torch.equal(padded, torch.zeros_like(padded))
+
+    def test_fully_padded_row_stays_finite(self, model, batch):
+        """A row with no real token gives finite logits and finite gradients.
+
+        Catches -inf attention masking (softmax of all -inf is NaN) and pooling that
+        divides by a zero token count; one such row would poison every weight.
+        """
+        batch["input_ids"][3] = pad_id(model)
+        batch["attention_mask"][3] = 0
+        logits = model(**batch)
+        assert torch.isfinite(logits).all()
+        logits.sum().backward()
+        for parameter_name, parameter in model.named_parameters():
+            assert torch.isfinite(parameter.grad).all(), f"non-finite gradient: {parameter_name}"
+
+
+@pytest.mark.parametrize("name", MASK_OPTIONAL_MODELS)
+def test_mask_derived_from_pad_id_matches_the_explicit_mask(model, batch):
+    """Without an attention_mask, padding is found by pad_id and the logits equal the
+    masked call's (atol 1e-5).
+
+    Catches a default mask that is all ones, inverted, or compares against the wrong id.
+    """
+    model.eval()
+    with torch.no_grad():
+        assert_same_logits(model(input_ids=batch["input_ids"]), model(**batch))
