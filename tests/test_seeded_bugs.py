@@ -32,6 +32,9 @@ TRAINING = "tests/integration/test_training.py"
 INFERENCE = "tests/integration/test_inference.py"
 CLI = "tests/integration/test_cli.py"
 DATA_CONTRACT = "tests/unit/test_data_contract.py"
+NGRAMS = "tests/unit/test_ngrams.py"
+BASELINES = "tests/unit/test_baselines.py"
+CALIBRATION = "tests/unit/test_calibration.py"
 
 
 @dataclass(frozen=True)
@@ -769,6 +772,93 @@ CATALOGUE = [
         old="test_fraction=0.0 if spec.test else spec.test_fraction,",
         new="test_fraction=spec.test_fraction,",
         tests=(SOURCES,),
+    ),
+    # --- bag-of-n-grams model, baselines and calibration ----------------------------------
+    # The mean over every position, padding included: a text's prediction depends on how
+    # much padding its batch gives it, so serving one text differs from training in a batch.
+    SeededBug(
+        "ngram_mean_over_padding",
+        "model",
+        "models/ngrams.py",
+        old="pooled = (tokens.sum(dim=1) + pairs.sum(dim=1)) / count.clamp(min=1)",
+        new="pooled = torch.cat([tokens, pairs], dim=1).mean(dim=1)",
+        tests=(NGRAMS,),
+    ),
+    # A bigram counts when its first token is real: the last word pairs with the padding
+    # after it, so padding changes the mean.
+    SeededBug(
+        "ngram_bigram_touches_padding",
+        "model",
+        "models/ngrams.py",
+        old="pair_is_real = is_real[:, :-1] & is_real[:, 1:]",
+        new="pair_is_real = is_real[:, :-1]",
+        tests=(NGRAMS,),
+    ),
+    # A symmetric hash: "not sorted" and "sorted not" share a bucket, word order is lost.
+    SeededBug(
+        "ngram_bigram_hash_ignores_order",
+        "model",
+        "models/ngrams.py",
+        old="(previous * BIGRAM_HASH_MULTIPLIER + current)",
+        new="((previous + current) * BIGRAM_HASH_MULTIPLIER)",
+        tests=(NGRAMS,),
+    ),
+    # Padding found by a hard-coded 0 instead of pad_id when no mask is given.
+    SeededBug(
+        "padding_id_hard_coded_to_zero",
+        "model",
+        "models/token_inputs.py",
+        old="return input_ids != pad_id",
+        new="return input_ids != 0",
+        tests=(NGRAMS,),
+    ),
+    # The baselines fitted on the test split they are scored on: they look better than
+    # they are, and the model looks worse.
+    SeededBug(
+        "baseline_fitted_on_the_test_split",
+        "baselines",
+        "task.py",
+        old='preprocessing, prepared.splits["train"], prepared.labels("train"), num_classes',
+        new='preprocessing, prepared.splits["test"], prepared.labels("test"), num_classes',
+        tests=(TRAINING,),
+    ),
+    # Naive Bayes without smoothing: one word unseen in a class gives it log(0) = -inf.
+    SeededBug(
+        "bag_of_words_without_smoothing",
+        "baselines",
+        "baselines.py",
+        old="smoothed = self.token_counts.double() + 1",
+        new="smoothed = self.token_counts.double()",
+        tests=(BASELINES,),
+    ),
+    # Every position counted as a word: padding becomes the commonest "word" of each class.
+    SeededBug(
+        "bag_of_words_counts_padding",
+        "baselines",
+        "baselines.py",
+        old='text["attention_mask"].bool()  # (N, T) each',
+        new='torch.ones_like(text["attention_mask"]).bool()  # (N, T) each',
+        tests=(BASELINES,),
+    ),
+    # Signed gaps: overconfidence in one bin cancels underconfidence in another.
+    SeededBug(
+        "ece_signed_gaps",
+        "calibration",
+        "training/metrics.py",
+        old="(correct_sums - confidence_sums).abs().sum()",
+        new="(correct_sums - confidence_sums).sum().abs()",
+        tests=(CALIBRATION,),
+    ),
+    # The bins averaged with equal weight: one bin of a single odd example counts as much
+    # as a bin of hundreds.
+    SeededBug(
+        "ece_bins_not_weighted_by_size",
+        "calibration",
+        "training/metrics.py",
+        old="return ((correct_sums - confidence_sums).abs().sum() / targets.numel()).item()",
+        new="sizes = torch.bincount(bins, minlength=num_bins).clamp(min=1)\n"
+        "    return ((correct_sums - confidence_sums).abs() / sizes).mean().item()",
+        tests=(CALIBRATION,),
     ),
 ]
 

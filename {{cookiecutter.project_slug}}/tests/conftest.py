@@ -31,6 +31,8 @@ from {{ cookiecutter.module_name }}.task import (
     DEFAULT_DATA,
     DataSpec,
     PreparedData,
+    Preprocessing,
+    fit_baselines,
     load_data,
     train_classifier,
 )
@@ -52,6 +54,14 @@ if "HYPOTHESIS_STORAGE_DIRECTORY" not in os.environ:
 # each built from its entry here: registry name -> constructor arguments of a tiny instance
 # (milliseconds per test). A new model needs this one entry and no test of its own.
 CONTRACT_MODELS: dict[str, dict[str, Any]] = {
+    "bag_of_ngrams": {
+        "vocab_size": 64,
+        "hidden_size": 32,
+        "num_classes": 3,
+        "dropout": 0.1,
+        "pad_id": 3,
+        "num_buckets": 256,  # collisions do not matter here; a small table keeps it fast
+    },
     "mlp": {"in_features": 10, "hidden_size": 32, "num_classes": 3, "dropout": 0.1},
     "transformer": {
         "vocab_size": 64,
@@ -406,7 +416,8 @@ def tabular_csv(tmp_path: Path) -> Path:
 @pytest.fixture(scope="session")
 def untrained_checkpoint() -> Callable[..., Path]:
     """Factory: save a random-weights transformer at ``path``, as if trained on the support
-    messages (written next to it, and recorded as its data, so `evaluate` can score it).
+    messages (written next to it, and recorded as its data, with baselines fitted on its
+    training split, so `evaluate` can score it).
 
     Serving code is tested on it in milliseconds: its predictions are meaningless but
     deterministic, which is all that parity, ordering and round-trip properties need.
@@ -422,12 +433,15 @@ def untrained_checkpoint() -> Callable[..., Path]:
             num_classes=len(data.label_names),
             max_length=max_length,
         )
+        preprocessing = Preprocessing(tokenizer=tokenizer, max_length=max_length)
+        train, labels = data.splits["train"], data.labels("train")
         save_checkpoint(
             path,
             model=model,
             tokenizer=tokenizer,
             label_names=data.label_names,
             max_length=max_length,
+            baselines=fit_baselines(preprocessing, train, labels, len(data.label_names)),
             data_source=data.source,
         )
         return path

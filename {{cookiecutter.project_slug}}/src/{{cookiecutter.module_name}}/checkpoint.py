@@ -3,10 +3,12 @@
 A checkpoint holds its task ("text" or "tabular"), the model's config and weights, the label
 names in class-index order and the preprocessing that training used: for text the tokenizer's
 vocabulary and the sequence length, for tabular data the feature names and the feature
-normaliser's statistics. It also records where its training data came from (so `evaluate`
-can score the test split it was trained with) and, optionally, the state needed to resume
-training. Serving code rebuilds the model and its preprocessing from the file instead of
-re-deriving them, so inference sees exactly the preprocessing that training saw.
+normaliser's statistics. It holds the baselines fitted on the training split (see
+``baselines``), so every evaluation can score them beside the model. It also records where
+its training data came from (so `evaluate` can score the test split it was trained with)
+and, optionally, the state needed to resume training. Serving code rebuilds the model and
+its preprocessing from the file instead of re-deriving them, so inference sees exactly the
+preprocessing that training saw.
 
 Loading uses ``torch.load(weights_only=True)``: the file may contain only tensors and plain
 Python data, so a checkpoint from an untrusted source can never execute code. Before that,
@@ -36,10 +38,11 @@ from typing import IO, Any, TypedDict
 import torch
 from torch import nn
 
+from .baselines import Baselines
 from .data import TASKS, FeatureNormalizer, Task, Tokenizer
 from .models import build_model, model_config, model_task
 
-FORMAT_VERSION = 2
+FORMAT_VERSION = 3  # 3: baselines
 REQUIRED_KEYS = (
     "format_version",
     "task",
@@ -50,6 +53,7 @@ REQUIRED_KEYS = (
     "max_length",
     "feature_names",
     "normalizer",
+    "baselines",
     "data_source",
     "training_state",
 )
@@ -73,6 +77,7 @@ class Checkpoint(TypedDict):
     max_length: int | None  # text only: tokens per text
     feature_names: tuple[str, ...] | None  # tabular only: the columns, in model input order
     normalizer: FeatureNormalizer | None  # tabular only, when training normalised features
+    baselines: Baselines | None  # fitted on the training split; None if saved without them
     data_source: dict[str, Any] | None  # how the training data and its splits were made
     training_state: dict[str, Any] | None
 
@@ -86,6 +91,7 @@ def save_checkpoint(
     max_length: int | None = None,
     feature_names: Sequence[str] | None = None,
     normalizer: FeatureNormalizer | None = None,
+    baselines: Baselines | None = None,
     data_source: Mapping[str, Any] | None = None,
     training_state: Mapping[str, Any] | None = None,
 ) -> None:
@@ -93,11 +99,13 @@ def save_checkpoint(
 
     The task follows from the model's forward signature: a text model needs ``tokenizer``
     and ``max_length``, a tabular model ``feature_names`` (and ``normalizer`` when its
-    features were normalised). ``data_source`` and ``training_state`` (optimizer/scheduler
-    state dicts, epoch, RNG states, ...) must be nested dicts of tensors and plain Python
-    values; anything else (a numpy array, a custom object) raises TypeError here rather
-    than producing a file that cannot be loaded safely. The file is written to a temporary
-    name and then renamed, so a crash mid-write never leaves a truncated checkpoint behind.
+    features were normalised). ``baselines``, fitted on the training split, let every
+    evaluation score simple models beside this one. ``data_source`` and ``training_state``
+    (optimizer/scheduler state dicts, epoch, RNG states, ...) must be nested dicts of
+    tensors and plain Python values; anything else (a numpy array, a custom object) raises
+    TypeError here rather than producing a file that cannot be loaded safely. The file is
+    written to a temporary name and then renamed, so a crash mid-write never leaves a
+    truncated checkpoint behind.
     """
     task = model_task(model)
     payload: dict[str, Any] = {
@@ -110,12 +118,13 @@ def save_checkpoint(
         "max_length": max_length,
         "feature_names": None if feature_names is None else list(feature_names),
         "normalizer": None if normalizer is None else normalizer.state_dict(),
+        "baselines": None if baselines is None else baselines.state_dict(),
         "data_source": None if data_source is None else dict(data_source),
         "training_state": None if training_state is None else dict(training_state),
     }
     problems = _inconsistencies(
         task, payload["model_config"], label_names, tokenizer, max_length, feature_names, normalizer
-    )
+    ) + _baseline_inconsistencies(baselines, label_names, tokenizer)
     if problems:
         raise ValueError(f"cannot save checkpoint {path}: {'; '.join(problems)}")
     _require_plain(payload, where="checkpoint")
@@ -185,6 +194,11 @@ def load_checkpoint(path: str | PathLike[str]) -> Checkpoint:
         feature_names = (
             None if payload["feature_names"] is None else tuple(payload["feature_names"])
         )
+        baselines = (
+            None
+            if payload["baselines"] is None
+            else Baselines.from_state_dict(payload["baselines"])
+        )
         task = model_task(model)
     except (KeyError, TypeError, ValueError, RuntimeError) as error:
         raise fail(f"cannot rebuild its contents: {_one_line(error)}") from error
@@ -198,7 +212,7 @@ def load_checkpoint(path: str | PathLike[str]) -> Checkpoint:
         payload["max_length"],
         feature_names,
         normalizer,
-    )
+    ) + _baseline_inconsistencies(baselines, label_names, tokenizer)
     if problems:
         raise fail("; ".join(problems))
     return Checkpoint(
@@ -209,6 +223,7 @@ def load_checkpoint(path: str | PathLike[str]) -> Checkpoint:
         max_length=payload["max_length"],
         feature_names=feature_names,
         normalizer=normalizer,
+        baselines=baselines,
         data_source=payload["data_source"],
         training_state=payload["training_state"],
     )
@@ -397,6 +412,26 @@ def _inconsistencies(
                 f"the normaliser has {normalizer.mean.numel()} columns for "
                 f"{len(feature_names)} feature names"
             )
+    return problems
+
+
+def _baseline_inconsistencies(
+    baselines: Baselines | None, label_names: Sequence[str], tokenizer: Tokenizer | None
+) -> list[str]:
+    """Ways the baselines contradict the labels or the tokenizer (empty when they agree)."""
+    if baselines is None:
+        return []
+    problems = []
+    if len(baselines.class_counts) != len(label_names):
+        problems.append(
+            f"baselines count {len(baselines.class_counts)} classes, for {len(label_names)} labels"
+        )
+    columns = None if baselines.token_counts is None else baselines.token_counts.shape[1]
+    if columns != (None if tokenizer is None else tokenizer.vocab_size):
+        problems.append(
+            f"baselines count tokens of {columns} ids, the tokenizer has "
+            f"{None if tokenizer is None else tokenizer.vocab_size}"
+        )
     return problems
 
 

@@ -250,15 +250,34 @@ class TestPredictCommand:
 
 class TestEvaluateCommand:
     def test_without_data_scores_the_recorded_test_split(self, checkpoint_path, capsys):
-        """evaluate reports accuracy and macro F1 in [0, 1] over the 6 test rows of the file
-        the checkpoint was trained on. Catches: evaluating on another split or file."""
+        """evaluate reports accuracy, macro F1 and ECE in [0, 1] over the 6 test rows of the
+        file the checkpoint was trained on, and both baselines' accuracy on those rows.
+        Catches: evaluating on another split or file, and an evaluation without baselines."""
         assert main(["evaluate", "--model", str(checkpoint_path)]) == 0
         metrics = json_lines(capsys)[0]
         assert metrics["split"] == "test"
         assert metrics["examples"] == 6
         assert metrics["data"] == str(checkpoint_path.with_suffix(".csv").resolve())
-        assert 0.0 <= metrics["accuracy"] <= 1.0
-        assert 0.0 <= metrics["macro_f1"] <= 1.0
+        for name in ("accuracy", "macro_f1", "ece"):
+            assert 0.0 <= metrics[name] <= 1.0, name
+        assert set(metrics["baselines"]) == {"majority_class", "bag_of_words"}
+        assert metrics["beats_baselines"] == all(
+            metrics["accuracy"] > value for value in metrics["baselines"].values()
+        )
+
+    def test_baselines_are_scored_on_the_evaluated_rows(
+        self, checkpoint_path, tmp_path, support_rows, write_table, capsys
+    ):
+        """On a file holding only classes other than the training majority, the majority
+        baseline scores 0, and on the training majority's rows alone it scores 1. Catches:
+        a majority taken from the evaluated labels, which always looks good."""
+        checkpoint = load_checkpoint(checkpoint_path)
+        name = checkpoint["label_names"][checkpoint["baselines"].class_counts.argmax()]
+        for keep, expected in ((lambda label: label != name, 0.0), (name.__eq__, 1.0)):
+            rows = [row for row in support_rows if keep(row["label"])]
+            data = write_table(tmp_path / "rows.csv", rows)
+            assert main(["evaluate", "--model", str(checkpoint_path), "--data", str(data)]) == 0
+            assert json_lines(capsys)[0]["baselines"]["majority_class"] == expected
 
     def test_without_data_scores_the_test_split_not_validation(self, tmp_path, text_csv, capsys):
         """Trained with --validation-fraction 0.1 and --test-fraction 0.2, evaluate scores

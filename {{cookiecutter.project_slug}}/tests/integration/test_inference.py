@@ -18,6 +18,7 @@ from pathlib import Path
 import pytest
 import torch
 
+from {{ cookiecutter.module_name }}.baselines import Baselines
 from {{ cookiecutter.module_name }}.checkpoint import (
     CheckpointError,
     load_checkpoint,
@@ -390,6 +391,25 @@ class TestCheckpointErrors:
         rewrite_checkpoint(checkpoint_path, lambda payload: payload["label_names"].pop())
         with pytest.raises(CheckpointError, match="3 label names for a model with 4 classes"):
             load_checkpoint(checkpoint_path)
+
+    def test_baselines_must_fit_the_labels_and_the_tokenizer(self, tmp_path, model, tokenizer):
+        """Baselines counting other classes or another vocabulary are rejected, naming both
+        sizes. Catches: baselines of another run, scored as if they belonged to this one."""
+        labels = torch.arange(len(LABEL_NAMES))
+        encoded = tokenizer.encode_batch(TEXTS[: len(LABEL_NAMES)], MAX_LENGTH)
+        size = tokenizer.vocab_size
+        other_vocabulary = Baselines.fit(labels, len(LABEL_NAMES), encoded, size + 1)
+        path = save_tiny_checkpoint(tmp_path / "model.pt", model, tokenizer)
+        rewrite_checkpoint(
+            path, lambda payload: payload.update(baselines=other_vocabulary.state_dict())
+        )
+        with pytest.raises(
+            CheckpointError, match=f"tokens of {size + 1} ids, the tokenizer has {size}"
+        ):
+            load_checkpoint(path)
+        three_classes = Baselines.fit(labels % 3, 3, encoded, tokenizer.vocab_size)
+        with pytest.raises(ValueError, match="baselines count 3 classes, for 4 labels"):
+            save_tiny_checkpoint(tmp_path / "other.pt", model, tokenizer, baselines=three_classes)
 
     def test_vocabulary_size_must_match_the_embedding(self, checkpoint_path, tokenizer):
         """A tokenizer with one word fewer than the model embeds raises, giving both sizes.

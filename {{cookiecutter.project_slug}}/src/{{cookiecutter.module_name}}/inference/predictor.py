@@ -54,6 +54,7 @@ class Predictor:
         self.max_length = checkpoint["max_length"]
         self.feature_names = checkpoint["feature_names"]
         self.normalizer = checkpoint["normalizer"]
+        self.baselines = checkpoint["baselines"]
         self.data_source = checkpoint["data_source"]
 
     def predict(self, example: Example) -> Prediction:

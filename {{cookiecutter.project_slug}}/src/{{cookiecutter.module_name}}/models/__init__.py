@@ -2,10 +2,12 @@
 
 from .config import MODEL_REGISTRY, build_model, model_config, model_task, models_for
 from .mlp import MLPClassifier
+from .ngrams import BagOfNgramsClassifier
 from .transformer import MultiHeadSelfAttention, TransformerClassifier
 
 __all__ = [
     "MODEL_REGISTRY",
+    "BagOfNgramsClassifier",
     "MLPClassifier",
     "MultiHeadSelfAttention",
     "TransformerClassifier",

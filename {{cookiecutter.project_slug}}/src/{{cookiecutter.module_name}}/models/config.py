@@ -13,10 +13,12 @@ from torch import nn
 
 from ..data import Task
 from .mlp import MLPClassifier
+from .ngrams import BagOfNgramsClassifier
 from .transformer import TransformerClassifier
 
 MODEL_REGISTRY: dict[str, type[nn.Module]] = {
-    model_class.name: model_class for model_class in (MLPClassifier, TransformerClassifier)
+    model_class.name: model_class
+    for model_class in (BagOfNgramsClassifier, MLPClassifier, TransformerClassifier)
 }
 
 

@@ -13,6 +13,8 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
+from .token_inputs import real_token_mask
+
 
 class MultiHeadSelfAttention(nn.Module):
     """Every position attends to the real (unpadded) positions of its own sequence."""
@@ -132,12 +134,13 @@ class TransformerClassifier(nn.Module):
 
         Without a mask, every position whose id is pad_id counts as padding.
         """
-        self._check_input_ids(input_ids)
-        if attention_mask is None:
-            key_mask = input_ids != self.pad_id  # (B, T)
-        else:
-            self._check_attention_mask(attention_mask, input_ids)
-            key_mask = attention_mask.bool()  # (B, T)
+        key_mask = real_token_mask(  # (B, T)
+            input_ids,
+            attention_mask,
+            vocab_size=self.vocab_size,
+            pad_id=self.pad_id,
+            max_length=self.max_length,
+        )
 
         positions = torch.arange(input_ids.shape[1], device=input_ids.device)  # (T,)
         x = self.token_embedding(input_ids) + self.position_embedding(positions)  # (B, T, H)
@@ -152,54 +155,3 @@ class TransformerClassifier(nn.Module):
         pooled = x.sum(dim=1) / num_real  # (B, H)
         logits: torch.Tensor = self.head(pooled)  # (B, C); no softmax: the loss applies it
         return logits
-
-    def _check_input_ids(self, input_ids: torch.Tensor) -> None:
-        """Fail with what was expected and what came, before torch fails deep inside."""
-        vocab_size, max_length = self.vocab_size, self.max_length
-        if not isinstance(input_ids, torch.Tensor):
-            raise TypeError(
-                f"input_ids must be a torch.Tensor of shape (batch, seq_len), "
-                f"got {type(input_ids).__name__}"
-            )
-        if input_ids.dtype not in (torch.int64, torch.int32):
-            raise TypeError(
-                "input_ids must be integer token ids (torch.int64 or torch.int32), "
-                f"got {input_ids.dtype}"
-            )
-        if input_ids.ndim != 2 or 0 in input_ids.shape:
-            raise ValueError(
-                "input_ids must have shape (batch, seq_len) with at least one sequence "
-                f"and one position, got {tuple(input_ids.shape)}"
-            )
-        if input_ids.shape[1] > max_length:
-            raise ValueError(
-                f"input_ids may hold at most max_length={max_length} positions, "
-                f"got {input_ids.shape[1]}; truncate when tokenizing"
-            )
-        smallest, largest = input_ids.min().item(), input_ids.max().item()
-        if smallest < 0 or largest >= vocab_size:
-            bad = smallest if smallest < 0 else largest
-            raise ValueError(f"input_ids must be in [0, {vocab_size}), got {bad}")
-
-    @staticmethod
-    def _check_attention_mask(attention_mask: torch.Tensor, input_ids: torch.Tensor) -> None:
-        if not isinstance(attention_mask, torch.Tensor):
-            raise TypeError(
-                "attention_mask must be a torch.Tensor or None, "
-                f"got {type(attention_mask).__name__}"
-            )
-        if attention_mask.is_floating_point() or attention_mask.is_complex():
-            raise TypeError(
-                "attention_mask must be a bool or integer tensor of 0/1, "
-                f"got {attention_mask.dtype}"
-            )
-        if attention_mask.shape != input_ids.shape:
-            raise ValueError(
-                f"attention_mask must have the shape of input_ids {tuple(input_ids.shape)}, "
-                f"got {tuple(attention_mask.shape)}"
-            )
-        if ((attention_mask != 0) & (attention_mask != 1)).any():
-            raise ValueError(
-                "attention_mask must contain only 0 (padding) and 1 (real token), "
-                f"got values {torch.unique(attention_mask).tolist()}"
-            )

@@ -11,7 +11,7 @@ from .loop import (
     warmup_linear_decay,
 )
 from .losses import ContrastiveLoss, FocalLoss
-from .metrics import accuracy, macro_f1
+from .metrics import accuracy, expected_calibration_error, macro_f1
 from .seeding import restore_rng_states, rng_states, seed_everything, seeded
 
 __all__ = [
@@ -21,6 +21,7 @@ __all__ = [
     "accuracy",
     "check_resumable",
     "evaluate",
+    "expected_calibration_error",
     "fit",
     "macro_f1",
     "model_inputs",

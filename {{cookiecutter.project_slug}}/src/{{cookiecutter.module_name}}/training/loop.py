@@ -40,19 +40,20 @@ def _option(default: Any, help: str) -> Any:
 class TrainConfig:
     """Everything that decides a training run; every field is a ``train`` flag of the CLI.
 
-    The defaults train a tiny transformer to >= 95 % validation accuracy on the bundled
-    data in about a second on a laptop CPU.
+    The defaults train the default text model (bag of n-grams) to >= 95 % validation
+    accuracy on the bundled data in about a second on a laptop CPU. The learning rate suits
+    the transformer and the MLP too (same accuracy on the bundled and scikit-learn data).
     """
 
     epochs: int = _option(8, "passes over the training split")
-    lr: float = _option(5e-3, "peak learning rate of AdamW")
+    lr: float = _option(2e-2, "peak learning rate of AdamW")
     batch_size: int = _option(16, "examples per step (per process under torchrun)")
     seed: int = _option(0, "seeds the weights, the shuffling and the augmentation")
     device: str = _option("cpu", "where to train, e.g. cuda")
     grad_clip: float | None = _option(1.0, "max global gradient norm; none turns clipping off")
     weight_decay: float = _option(0.01, "AdamW weight decay")
     warmup_fraction: float = _option(0.1, "share of all steps spent raising the LR from ~0")
-    model: str | None = _option(None, "registry name; default: transformer (text), mlp (tabular)")
+    model: str | None = _option(None, "registry name; default: bag_of_ngrams (text), mlp (tabular)")
     max_length: int | None = _option(
         None, "tokens per text; default: covers 99% of the training texts, at most 256"
     )

@@ -37,3 +37,32 @@ def macro_f1(preds: Tensor, targets: Tensor, num_classes: int) -> float:
     # F1 = 2TP / (2TP + FP + FN) = 2TP / (predicted + actual)
     f1 = 2 * true_positives[present] / (predicted + actual)[present]
     return f1.float().mean().item()
+
+
+def expected_calibration_error(probabilities: Tensor, targets: Tensor, num_bins: int = 15) -> float:
+    """How far confidence is from accuracy, on average over examples (Guo et al., 2017).
+
+    Each example's confidence (its top probability) falls into one of ``num_bins`` equal
+    bins of (0, 1]; ECE is the mean over bins of |accuracy - mean confidence| in the bin,
+    weighted by the share of examples it holds. 0 for a model whose 80 %-sure answers are
+    right 80 % of the time; a model that is always sure and always wrong scores 1.
+    """
+    if probabilities.ndim != 2 or probabilities.shape[0] != targets.shape[0] or targets.ndim != 1:
+        raise ValueError(
+            "probabilities must be (N, C) and targets (N,), "
+            f"got shapes {tuple(probabilities.shape)} and {tuple(targets.shape)}"
+        )
+    if targets.numel() == 0:
+        raise ValueError("probabilities and targets are empty: ECE needs at least one example")
+    if not ((probabilities >= 0) & (probabilities <= 1)).all():
+        raise ValueError("probabilities must lie in [0, 1] (apply softmax to logits first)")
+    if isinstance(num_bins, bool) or not isinstance(num_bins, int) or num_bins < 1:
+        raise ValueError(f"num_bins must be a positive int, got {num_bins!r}")
+    confidences, predictions = probabilities.double().max(dim=1)  # (N,) each
+    correct = (predictions == targets).double()  # (N,)
+    # Bin b holds confidences in (b / M, (b + 1) / M]; a confidence of exactly 0 joins bin 0.
+    bins = (confidences * num_bins).ceil().long().clamp(min=1, max=num_bins) - 1  # (N,)
+    confidence_sums = torch.zeros(num_bins, dtype=torch.float64).index_add_(0, bins, confidences)
+    correct_sums = torch.zeros(num_bins, dtype=torch.float64).index_add_(0, bins, correct)
+    # sum_b (n_b / N) * |acc_b - conf_b| == sum_b |correct_b - confidence_b| / N
+    return ((correct_sums - confidence_sums).abs().sum() / targets.numel()).item()
