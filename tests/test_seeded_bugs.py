@@ -705,10 +705,10 @@ CATALOGUE = [
         "metric_names_swapped_in_the_report",
         "wiring",
         "task.py",
-        old='        "accuracy": accuracy(predicted, targets),\n'
+        old='        "accuracy": model_accuracy,\n'
         '        "macro_f1": macro_f1(predicted, targets, num_classes=len(names)),\n',
         new='        "accuracy": macro_f1(predicted, targets, num_classes=len(names)),\n'
-        '        "macro_f1": accuracy(predicted, targets),\n',
+        '        "macro_f1": model_accuracy,\n',
         tests=(CLI,),
     ),
     # The history's train_loss is the validation loss: overfitting becomes invisible.
@@ -818,8 +818,10 @@ CATALOGUE = [
         "baseline_fitted_on_the_test_split",
         "baselines",
         "task.py",
-        old='preprocessing, prepared.splits["train"], prepared.labels("train"), num_classes',
-        new='preprocessing, prepared.splits["test"], prepared.labels("test"), num_classes',
+        old='        prepared.splits["train"],\n        prepared.labels("train"),\n'
+        "        len(prepared.label_names),\n    )\n",
+        new='        prepared.splits["test"],\n        prepared.labels("test"),\n'
+        "        len(prepared.label_names),\n    )\n",
         tests=(TRAINING,),
     ),
     # Naive Bayes without smoothing: one word unseen in a class gives it log(0) = -inf.

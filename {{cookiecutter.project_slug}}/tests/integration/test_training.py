@@ -773,12 +773,19 @@ class TestTrainClassifier:
                 replace(TINY_TEXT_CONFIG, model=model), request.getfixturevalue(data), log=None
             )
 
-    @pytest.mark.parametrize("data", ["text_data", "tabular_data"])
-    def test_model_options_reach_the_model(self, data, request):
-        """Every TrainConfig field that the model's constructor takes by name (width, depth,
-        heads, dropout) has the config's non-default value in the trained model. Catches:
-        --dropout or --num-layers parsed, then replaced by a constant in build_classifier."""
-        config = replace(TINY_TEXT_CONFIG, hidden_size=12, num_layers=2, num_heads=3, dropout=0.3)
+    @pytest.mark.parametrize(
+        ("data", "model"),
+        [("text_data", name) for name in models_for("text")]
+        + [("tabular_data", name) for name in models_for("tabular")],
+    )
+    def test_model_options_reach_the_model(self, data, model, request):
+        """For every registered model, each TrainConfig field its constructor takes by name
+        (width, depth, heads, dropout) has the config's non-default value in the trained
+        model. Catches: --dropout or --num-layers parsed, then replaced by a constant in
+        build_classifier."""
+        config = replace(
+            TINY_TEXT_CONFIG, model=model, hidden_size=12, num_layers=2, num_heads=3, dropout=0.3
+        )
         model = train_classifier(config, request.getfixturevalue(data), log=None).model
         options = {name: getattr(config, name) for name in asdict(config)}
         taken = {name: model.config[name] for name in model.config if name in options}
