@@ -276,6 +276,26 @@ SUPPORT_SUBJECTS = ("the customer", "a shop owner", "my neighbour", "the client"
 SUPPORT_OBJECTS = ("the order", "the blue jacket", "invoice 42")
 
 
+ATOL = 1e-5  # float32 round-off when the same value is computed in another order or batch
+MIN_CHANGE = 1e-4  # far above round-off, far below what a real change of input does
+
+
+def rows_changed(before: torch.Tensor, after: torch.Tensor) -> torch.Tensor:
+    """(B,) bool: which samples' logits moved by more than round-off (MIN_CHANGE)."""
+    return (before - after).abs().amax(dim=-1) > MIN_CHANGE
+
+
+def assert_close(actual: torch.Tensor, expected: torch.Tensor) -> None:
+    """Equal shapes and every element within ATOL.
+
+    Deliberately not torch.testing.assert_close: its first call imports
+    torch.distributed (about a second), which would land on one unlucky test.
+    """
+    assert actual.shape == expected.shape
+    deviation = (actual - expected).abs().max().item()
+    assert deviation <= ATOL, f"values differ by up to {deviation:.1e}, more than atol={ATOL}"
+
+
 def support_messages() -> list[dict[str, str]]:
     """36 labelled customer-support messages, 12 per class, interleaved by class."""
     per_class = [

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 import torch
-from conftest import CONTRACT_MODELS
+from conftest import CONTRACT_MODELS, assert_close, rows_changed
 from torch import nn
 from torch.nn import functional as F
 
@@ -27,8 +27,6 @@ from {{ cookiecutter.module_name }}.models import MODEL_REGISTRY, build_model, m
 
 BATCH_SIZE = 4
 LENGTHS = (12, 9, 4, 1)  # real tokens per row of a right-padded batch; row 0 is unpadded
-ATOL = 1e-5  # float32 round-off when one sample is computed in a batch of another shape
-MIN_CHANGE = 1e-4  # far above round-off, far below what a real change of input does
 MIN_GRADIENT = 1e-5  # round-off leaves up to ~1e-6; a parameter that learns gets over 1e-3
 # Equal logits give a loss of exactly ln C. The random initialisation of the models here
 # moves the mean loss over 64 samples by at most 12% of ln C (200 seeds measured); a head
@@ -111,22 +109,6 @@ def with_every_input_changed(model: nn.Module, batch: dict) -> dict:
 def labels_for(logits: torch.Tensor) -> torch.Tensor:
     """Every class equally often: 0, 1, ..., C - 1, 0, 1, ..."""
     return torch.arange(len(logits)) % logits.shape[1]
-
-
-def rows_changed(before: torch.Tensor, after: torch.Tensor) -> torch.Tensor:
-    """(B,) bool: which samples' logits moved by more than round-off."""
-    return (before - after).abs().amax(dim=-1) > MIN_CHANGE
-
-
-def assert_same_logits(actual: torch.Tensor, expected: torch.Tensor) -> None:
-    """Equal shapes and every element within ATOL.
-
-    Deliberately not torch.testing.assert_close: its first call imports
-    torch.distributed (about a second), which would land on one unlucky test.
-    """
-    assert actual.shape == expected.shape
-    deviation = (actual - expected).abs().max().item()
-    assert deviation <= ATOL, f"logits differ by up to {deviation:.1e}, more than atol={ATOL}"
 
 
 def logits_and_input_representation(
@@ -291,7 +273,7 @@ class TestModelContract:
             modified[key][2] = other[key][2]
         with torch.no_grad():
             before, after = model(**batch), model(**modified)
-        assert_same_logits(after[[0, 1, 3]], before[[0, 1, 3]])
+        assert_close(after[[0, 1, 3]], before[[0, 1, 3]])
 
     def test_loss_at_initialisation_is_near_ln_classes(self, model, name):
         """The mean cross-entropy over 64 samples at initialisation is ln C within 25%.
@@ -376,7 +358,7 @@ class TestModelContract:
             expected = model.eval()(**inputs).softmax(dim=-1)
         served = Predictor(tmp_path / "model.pt").predict_batch(examples)
         probabilities = torch.tensor([list(p["probabilities"].values()) for p in served])
-        assert_same_logits(probabilities, expected)
+        assert_close(probabilities, expected)
 
 
 @pytest.mark.parametrize("name", DROPOUT_MODELS)
@@ -406,7 +388,7 @@ class TestTextModelContract:
             "attention_mask": F.pad(short["attention_mask"], (0, 4), value=0),
         }
         with torch.no_grad():
-            assert_same_logits(model(**padded), model(**short))
+            assert_close(model(**padded), model(**short))
 
     def test_ids_under_padding_are_ignored(self, model, batch):
         """Whatever ids sit where attention_mask is 0, the logits stay the same (atol 1e-5).
@@ -418,7 +400,7 @@ class TestTextModelContract:
         scrambled = dict(batch, input_ids=batch["input_ids"].clone())
         scrambled["input_ids"][is_padding] = real_token_ids(model, 1, int(is_padding.sum()))[0]
         with torch.no_grad():
-            assert_same_logits(model(**scrambled), model(**batch))
+            assert_close(model(**scrambled), model(**batch))
 
     def test_padded_sequence_matches_unpadded(self, model, batch):
         """Each sequence alone and unpadded gets the logits it gets in the padded batch.
@@ -430,7 +412,7 @@ class TestTextModelContract:
             in_batch = model(**batch)
             for row, length in enumerate(LENGTHS):
                 alone = {key: value[row : row + 1, :length] for key, value in batch.items()}
-                assert_same_logits(model(**alone), in_batch[row : row + 1])
+                assert_close(model(**alone), in_batch[row : row + 1])
 
     def test_padding_gets_no_gradient(self, model, batch):
         """The logits have a gradient w.r.t. every real token's embedding and exactly none
@@ -470,4 +452,4 @@ def test_mask_derived_from_pad_id_matches_the_explicit_mask(model, batch):
     """
     model.eval()
     with torch.no_grad():
-        assert_same_logits(model(input_ids=batch["input_ids"]), model(**batch))
+        assert_close(model(input_ids=batch["input_ids"]), model(**batch))

@@ -8,6 +8,7 @@ and assertions are properties that hold for every random initialisation.
 
 import pytest
 import torch
+from conftest import assert_close, rows_changed
 from torch import nn
 from torch.nn import functional as F
 
@@ -26,8 +27,6 @@ SEQ_LEN = 12
 MAX_LENGTH = 16
 PAD_ID = 0
 LENGTHS = (12, 9, 4, 1)  # real tokens in each row of the padded batch
-ATOL = 1e-5  # float32 round-off when the same value is computed in another order
-MIN_CHANGE = 1e-4  # far above round-off, far below what a real change of input does
 MIN_GRADIENT = 1e-5  # round-off leaves up to ~1e-6; a parameter that learns gets over 1e-3
 
 
@@ -61,22 +60,6 @@ def padded_batch() -> dict[str, torch.Tensor]:
     input_ids = torch.randint(PAD_ID + 1, VOCAB_SIZE, (BATCH_SIZE, SEQ_LEN))
     input_ids = input_ids.masked_fill(attention_mask == 0, PAD_ID)
     return {"input_ids": input_ids, "attention_mask": attention_mask}
-
-
-def rows_changed(before: torch.Tensor, after: torch.Tensor) -> torch.Tensor:
-    """(B,) bool: which samples' logits moved by more than round-off."""
-    return (before - after).abs().amax(dim=-1) > MIN_CHANGE
-
-
-def assert_close(actual: torch.Tensor, expected: torch.Tensor) -> None:
-    """Equal shapes and every element within ATOL.
-
-    Deliberately not torch.testing.assert_close: its first call imports
-    torch.distributed (about a second), which would land on one unlucky test.
-    """
-    assert actual.shape == expected.shape
-    deviation = (actual - expected).abs().max().item()
-    assert deviation <= ATOL, f"values differ by up to {deviation:.1e}, more than atol={ATOL}"
 
 
 class TestMLPClassifier:
