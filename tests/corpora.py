@@ -105,6 +105,31 @@ def docstring_splits(folder: Path, seed: int = 0) -> dict[str, Path]:
     }
 
 
+def docstring_folds(folder: Path, folds: int, seed: int = 0) -> list[tuple[Path, Path]]:
+    """The corpus cut into `folds` (train CSV, test CSV) pairs for cross-validation: every
+    sentence is in exactly one test file. Sentences equal up to case and spacing share a
+    fold, as the project's splits keep identical inputs together."""
+    corpus = docstring_corpus()
+    groups = sorted({" ".join(text.casefold().split()) for text, _ in corpus})
+    random.Random(seed).shuffle(groups)
+    fold_of = {group: index % folds for index, group in enumerate(groups)}
+    pairs = []
+    for fold in range(folds):
+        train: list[list[object]] = []
+        test: list[list[object]] = []
+        for text, label in corpus:
+            in_test = fold_of[" ".join(text.casefold().split())] == fold
+            (test if in_test else train).append([text, label])
+        header = ["text", "label"]
+        pairs.append(
+            (
+                write_csv(folder / f"docstrings_train_{fold}.csv", header, train),
+                write_csv(folder / f"docstrings_test_{fold}.csv", header, test),
+            )
+        )
+    return pairs
+
+
 def read_csv(path: Path) -> tuple[list[str], list[str]]:
     """Texts and labels of a corpus CSV."""
     with path.open(newline="", encoding="utf-8") as file:

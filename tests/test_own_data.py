@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 from baking import run
-from corpora import docstring_splits, read_csv, sklearn_table, write_csv
+from corpora import docstring_folds, docstring_splits, read_csv, sklearn_table, write_csv
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import make_pipeline
@@ -24,11 +24,35 @@ FAILED = re.compile(r"^(?:FAILED|ERROR) (\S+)", re.MULTILINE)
 # The only tests allowed to fail when the default data is no longer the bundled example.
 ABOUT_THE_EXAMPLE = ("tests/integration/test_example_data.py", "tests/regression/")
 DEFAULT_DATA_LINE = "DEFAULT_DATA = DataSpec()\n"
-# How far below TF-IDF + logistic regression each text model may score on the docstring
-# corpus's 116 test sentences. Measured (seeds 0-2): TF-IDF 0.810, bag_of_ngrams 0.81-0.83,
-# transformer 0.81-0.84. The default model may trail it by 3 sentences; the transformer, not
-# tuned for so little data, by 15 points (the 85 % share of the baseline asked before).
-BELOW_TFIDF = {"bag_of_ngrams": 0.03, "transformer": 0.15}
+# The docstring corpus is scored by cross-validation: each of its 768 sentences once, by a
+# model that did not train on it. One 116-sentence test split is too small to tell 0.85
+# from 0.82 (a standard error of 3.5 points), and the seed-0 split is the hardest we saw.
+FOLDS = 5
+CV_FLOOR = 0.85  # issue 15's target for the bag of n-grams; every text model must reach it
+# How far below TF-IDF + logistic regression each text model may score, pooled over the
+# folds. Measured (seed 0): TF-IDF 0.914, bag_of_ngrams 0.927, transformer 0.871. The
+# default model may trail it by 2 points (15 sentences), the transformer, not tuned for so
+# little data, by 6.
+BELOW_TFIDF = {"bag_of_ngrams": 0.02, "transformer": 0.06}
+# Runs CLI commands in one process (one torch import instead of one per command) and
+# prints, as JSON, each command's stdout and wall time; exits non-zero at a failed command.
+# One thread: models this small train faster on one core than on several, and the template
+# suite runs tests side by side.
+CLI_DRIVER = """
+import contextlib, io, json, sys, time
+import torch
+from ml_project.cli import main
+torch.set_num_threads(1)
+outputs = []
+for arguments in json.loads(sys.argv[1]):
+    stdout, start = io.StringIO(), time.perf_counter()
+    with contextlib.redirect_stdout(stdout):
+        code = main(arguments)
+    if code:
+        sys.exit(f"{arguments[0]} exited {code}: {stdout.getvalue()[-3000:]}")
+    outputs.append({"stdout": stdout.getvalue(), "seconds": time.perf_counter() - start})
+print(json.dumps(outputs))
+"""
 
 
 @pytest.fixture
@@ -48,6 +72,12 @@ def train_and_evaluate(python: Path, project: Path, *train_args: object) -> tupl
     cli(python, project, "train", "--out", "model.pt", *train_args)
     seconds = time.perf_counter() - start
     return json.loads(cli(python, project, "evaluate", "--model", "model.pt")), seconds
+
+
+def cli_in_one_process(python: Path, project: Path, commands: list[list[object]]) -> list[dict]:
+    """Each command's {"stdout", "seconds"}, run by `ml_project.cli.main` in one process."""
+    arguments = json.dumps([[str(argument) for argument in command] for command in commands])
+    return json.loads(run(python, "-c", CLI_DRIVER, arguments, cwd=project).stdout)
 
 
 class TestUserDataAsDefault:
@@ -117,33 +147,46 @@ class TestRealData:
         assert metrics["accuracy"] >= floor
 
     @pytest.mark.parametrize("model", sorted(BELOW_TFIDF))
-    def test_docstring_corpus_beside_a_tfidf_baseline(
+    def test_docstring_corpus_cross_validated_beside_a_tfidf_baseline(
         self, project, project_python, tmp_path, record_property, model
     ):
-        """First sentences of numpy, torch and scikit-learn docstrings, labelled by library:
-        each text model trained through the CLI (default options, --model) scores at most
-        BELOW_TFIDF[model] under TF-IDF + logistic regression fitted on the same training
-        file. The figure gives its accuracy and ECE beside every baseline."""
-        splits = docstring_splits(tmp_path)
-        metrics, seconds = train_and_evaluate(
-            project_python,
-            project,
-            "--model", model,
-            "--data", splits["train"],
-            "--validation", splits["validation"],
-            "--test", splits["test"],
-        )  # fmt: skip
+        """First sentences of numpy, torch and scikit-learn docstrings, labelled by library,
+        cross-validated over FOLDS folds: each text model, trained through the CLI with the
+        default options and --model, scores at least CV_FLOOR on the sentences it did not
+        train on, and at most BELOW_TFIDF[model] under TF-IDF + logistic regression fitted
+        on the same training files. The figure gives each fold, the ECE and the
+        checkpoint's baselines."""
+        folds = docstring_folds(tmp_path, FOLDS)
+        commands = []
+        for index, (train, test) in enumerate(folds):
+            checkpoint = f"fold{index}.pt"
+            commands += [
+                ["train", "--out", checkpoint, "--model", model, "--data", train, "--test", test],
+                ["evaluate", "--model", checkpoint],
+            ]
+        outputs = cli_in_one_process(project_python, project, commands)
+        metrics = [json.loads(output["stdout"]) for output in outputs[1::2]]
+        train_seconds = [output["seconds"] for output in outputs[0::2]]
+
+        def pooled(accuracies: list[float]) -> float:
+            sizes = [fold["examples"] for fold in metrics]
+            return sum(a * n for a, n in zip(accuracies, sizes, strict=True)) / sum(sizes)
+
         baseline = make_pipeline(
             TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True), LogisticRegression(C=10.0)
         )
-        baseline.fit(*read_csv(splits["train"]))
-        baseline_accuracy = baseline.score(*read_csv(splits["test"]))
-        baselines = metrics["baselines"]
+        tfidf = [baseline.fit(*read_csv(train)).score(*read_csv(test)) for train, test in folds]
+        accuracy = pooled([fold["accuracy"] for fold in metrics])
+        bag_of_words = pooled([fold["baselines"]["bag_of_words"] for fold in metrics])
         record_property(
             "figure",
-            f"docstring corpus: {model} {metrics['accuracy']:.3f} (ECE {metrics['ece']:.3f}, "
-            f"CLI train {seconds:.1f} s); TF-IDF + logistic regression {baseline_accuracy:.3f}, "
-            f"naive-Bayes bag of words {baselines['bag_of_words']:.3f}, majority class "
-            f"{baselines['majority_class']:.3f}; {metrics['examples']} test sentences",
+            f"docstring corpus, {FOLDS}-fold CV over {sum(f['examples'] for f in metrics)} "
+            f"sentences: {model} {accuracy:.3f} (folds "
+            f"{' '.join(format(fold['accuracy'], '.3f') for fold in metrics)}; ECE "
+            f"{min(f['ece'] for f in metrics):.3f}-{max(f['ece'] for f in metrics):.3f}; "
+            f"CLI train {min(train_seconds):.1f}-{max(train_seconds):.1f} s per fold, 1 thread); "
+            f"TF-IDF + logistic regression {pooled(tfidf):.3f}, naive-Bayes bag of words "
+            f"{bag_of_words:.3f}",
         )
-        assert metrics["accuracy"] >= baseline_accuracy - BELOW_TFIDF[model]
+        assert accuracy >= CV_FLOOR
+        assert accuracy >= pooled(tfidf) - BELOW_TFIDF[model]

@@ -780,9 +780,38 @@ CATALOGUE = [
         "ngram_mean_over_padding",
         "model",
         "models/ngrams.py",
-        old="pooled = (tokens.sum(dim=1) + pairs.sum(dim=1)) / count.clamp(min=1)",
-        new="pooled = torch.cat([tokens, pairs], dim=1).mean(dim=1)",
+        old="pooled = total / count.clamp(min=1)",
+        new="pooled = total / (2 * input_ids.shape[1] - 1)",
         tests=(NGRAMS,),
+    ),
+    # The character n-grams of padding counted in the mean: padding dilutes every text.
+    SeededBug(
+        "ngram_subwords_of_padding_counted",
+        "model",
+        "models/ngrams.py",
+        old="(self.subword_counts[input_ids] * is_real).sum(dim=1, keepdim=True)",
+        new="self.subword_counts[input_ids].sum(dim=1, keepdim=True)",
+        tests=(NGRAMS,),
+    ),
+    # Python's hash() of a str is salted per process: a checkpoint loaded in another
+    # process looks its words' character n-grams up in other buckets than it trained on.
+    SeededBug(
+        "ngram_subword_hash_salted_per_process",
+        "model",
+        "models/ngrams.py",
+        old='zlib.crc32(ngram.encode("utf-8"))',
+        new="hash(ngram)",
+        tests=(NGRAMS,),
+    ),
+    # The model's vocabulary in another order than the tokenizer's: each id gets the
+    # character n-grams of another word, in training and in serving alike.
+    SeededBug(
+        "ngram_vocabulary_out_of_order",
+        "wiring",
+        "task.py",
+        old='"vocabulary": preprocessing.tokenizer.vocab,',
+        new='"vocabulary": sorted(preprocessing.tokenizer.vocab),',
+        tests=(TRAINING,),
     ),
     # A bigram counts when its first token is real: the last word pairs with the padding
     # after it, so padding changes the mean.

@@ -60,7 +60,9 @@ CONTRACT_MODELS: dict[str, dict[str, Any]] = {
         "num_classes": 3,
         "dropout": 0.1,
         "pad_id": 3,
+        "vocabulary": [f"w{i}" for i in range(64)],  # the word of each id: one per id
         "num_buckets": 256,  # collisions do not matter here; a small table keeps it fast
+        "num_subword_buckets": 256,
     },
     "mlp": {"in_features": 10, "hidden_size": 32, "num_classes": 3, "dropout": 0.1},
     "transformer": {

@@ -311,10 +311,12 @@ def _type_problem(payload: Mapping[str, Any]) -> str | None:
     if max_length is not None and type(max_length) is not int:
         return f"max_length must be an int, got {_describe(max_length)}"
     if not isinstance(config, dict) or not all(
-        type(key) is str and type(value) in _PLAIN_SCALARS for key, value in config.items()
+        type(key) is str and (type(value) in _PLAIN_SCALARS or is_list_of_str(value))
+        for key, value in config.items()
     ):
         return (
-            f"model_config must map names to str, int, float, bool or None, got {_describe(config)}"
+            "model_config must map names to str, int, float, bool, None or a list of str, "
+            f"got {_describe(config)}"
         )
     not_finite = [k for k, v in config.items() if type(v) is float and not math.isfinite(v)]
     if not_finite:
@@ -389,6 +391,8 @@ def _inconsistencies(
                 f"tokenizer has {tokenizer.vocab_size} tokens, the model embeds "
                 f"{model_config['vocab_size']}"
             )
+        elif model_config.get("vocabulary", tokenizer.vocab) != tokenizer.vocab:
+            problems.append("the model's vocabulary is not the tokenizer's, word for word")
         if isinstance(max_length, bool) or not isinstance(max_length, int) or max_length < 1:
             problems.append(f"max_length must be a positive int, got {max_length!r}")
         elif max_length > model_config.get("max_length", max_length):

@@ -272,6 +272,7 @@ def build_classifier(
     if preprocessing.tokenizer is not None:
         known |= {
             "vocab_size": preprocessing.tokenizer.vocab_size,
+            "vocabulary": preprocessing.tokenizer.vocab,
             "max_length": preprocessing.max_length,
             "pad_id": preprocessing.tokenizer.pad_id,
         }

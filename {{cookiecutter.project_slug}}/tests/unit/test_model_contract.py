@@ -150,9 +150,10 @@ def save_for_serving(name: str, path: Path) -> tuple[nn.Module, list, dict[str, 
         return model, rows.tolist(), {"features": rows}
     texts = ["the parcel arrived late", "a refund for the jacket", "cannot log in", "late again"]
     tokenizer = build_tokenizer(texts)
+    supplied = {"pad_id": tokenizer.pad_id, "vocabulary": tokenizer.vocab}  # as build_classifier
+    parameters = inspect.signature(MODEL_REGISTRY[name]).parameters
     overrides = {"vocab_size": tokenizer.vocab_size}
-    if "pad_id" in inspect.signature(MODEL_REGISTRY[name]).parameters:
-        overrides["pad_id"] = tokenizer.pad_id
+    overrides |= {argument: value for argument, value in supplied.items() if argument in parameters}
     model = build(name, **overrides)
     max_length = min(8, model.config.get("max_length", 8))
     save_checkpoint(

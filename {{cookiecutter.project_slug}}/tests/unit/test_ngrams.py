@@ -1,9 +1,9 @@
 """Unit tests for the bag-of-n-grams model: what it averages, and what it leaves out.
 
 The properties every model shares (shapes, gradients, modes, padding invariance) belong to
-the model contract; these tests pin down the one thing only this model does: its pooled
-vector is exactly the mean of the embeddings of the real tokens and of the bigrams whose
-two tokens are both real.
+the model contract; these tests pin down what only this model does: its pooled vector is
+exactly the mean of the embeddings of the real tokens, of the bigrams whose two tokens are
+both real, and of the character n-grams of the real tokens' words.
 """
 
 import itertools
@@ -13,12 +13,18 @@ import torch
 from torch import nn
 
 from {{ cookiecutter.module_name }}.models import BagOfNgramsClassifier
-from {{ cookiecutter.module_name }}.models.ngrams import BIGRAM_HASH_MULTIPLIER
+from {{ cookiecutter.module_name }}.models.ngrams import (
+    BIGRAM_HASH_MULTIPLIER,
+    MAX_SUBWORDS_PER_WORD,
+    subword_buckets,
+)
 
 VOCAB_SIZE = 50
+VOCABULARY = [f"w{index}" for index in range(VOCAB_SIZE)]
 HIDDEN_SIZE = 8
 NUM_CLASSES = 3
 NUM_BUCKETS = 97
+NUM_SUBWORD_BUCKETS = 89
 PAD_ID = 4  # not 0: a padding id hard-coded to 0 would count padding as a word
 ATOL = 1e-6
 
@@ -26,7 +32,13 @@ ATOL = 1e-6
 @pytest.fixture
 def model() -> BagOfNgramsClassifier:
     return BagOfNgramsClassifier(
-        VOCAB_SIZE, HIDDEN_SIZE, NUM_CLASSES, pad_id=PAD_ID, num_buckets=NUM_BUCKETS
+        VOCAB_SIZE,
+        HIDDEN_SIZE,
+        NUM_CLASSES,
+        VOCABULARY,
+        pad_id=PAD_ID,
+        num_buckets=NUM_BUCKETS,
+        num_subword_buckets=NUM_SUBWORD_BUCKETS,
     ).eval()
 
 
@@ -43,20 +55,24 @@ def pooled_vectors(model: nn.Module, **inputs: torch.Tensor) -> torch.Tensor:
 
 
 def expected_mean(model: BagOfNgramsClassifier, tokens: list[int]) -> torch.Tensor:
-    """The mean of the embeddings of `tokens` and of their neighbouring pairs, by hand."""
+    """The mean of the embeddings of `tokens`, of their neighbouring pairs and of their
+    words' character n-grams, by hand."""
     pairs = [(a * BIGRAM_HASH_MULTIPLIER + b) % NUM_BUCKETS for a, b in itertools.pairwise(tokens)]
+    subwords = [b for t in tokens for b in subword_buckets(VOCABULARY[t], NUM_SUBWORD_BUCKETS)]
     vectors = [model.token_embedding.weight[t] for t in tokens]
     vectors += [model.bigram_embedding.weight[p] for p in pairs]
+    vectors += [model.subword_embedding.weight[b] for b in subwords]
     return torch.stack(vectors).mean(dim=0).detach()
 
 
 class TestBagOfNgramsClassifier:
     @pytest.mark.parametrize("length", [1, 2, 5])
-    def test_pools_the_mean_of_real_tokens_and_real_bigrams(self, model, length):
+    def test_pools_the_mean_of_real_tokens_bigrams_and_character_ngrams(self, model, length):
         """A right-padded row pools to the hand-computed mean of its `length` token
-        embeddings and `length - 1` bigram embeddings (atol 1e-6), whatever sits under the
-        padding. Catches a mean taken over padded positions, bigrams that pair a real
-        token with padding, and bigrams taken from the wrong neighbours."""
+        embeddings, `length - 1` bigram embeddings and its words' character-n-gram
+        embeddings (atol 1e-6), whatever sits under the padding. Catches a mean taken over
+        padded positions, bigrams that pair a real token with padding, bigrams taken from
+        the wrong neighbours, and character n-grams of padding or left out of the count."""
         tokens = [7, 12, 7, 30, 41][:length]
         input_ids = torch.tensor([[*tokens, PAD_ID, 9, PAD_ID]])  # 9: an id under padding
         attention_mask = torch.tensor([[1] * length + [0, 0, 0]])
@@ -105,10 +121,55 @@ class TestBagOfNgramsClassifier:
         ("arguments", "message"),
         [
             pytest.param({"pad_id": VOCAB_SIZE}, r"pad_id must be in \[0, 50\), got 50", id="pad"),
-            pytest.param({"num_buckets": 0}, "num_buckets must be >= 1, got 0", id="buckets"),
+            pytest.param({"num_buckets": 0}, "must be >= 1, got 0 and 4096", id="buckets"),
+            pytest.param(
+                {"num_subword_buckets": 0}, "must be >= 1, got 4096 and 0", id="subword-buckets"
+            ),
+            pytest.param(
+                {"vocabulary": VOCABULARY[:-1]},
+                "vocabulary must be a sequence of vocab_size=50 words",
+                id="vocabulary",
+            ),
         ],
     )
     def test_rejects_impossible_arguments(self, arguments, message):
         """Arguments that cannot work fail at construction, not at the first batch."""
         with pytest.raises(ValueError, match=message):
-            BagOfNgramsClassifier(VOCAB_SIZE, HIDDEN_SIZE, NUM_CLASSES, **arguments)
+            BagOfNgramsClassifier(
+                **{
+                    "vocab_size": VOCAB_SIZE,
+                    "hidden_size": HIDDEN_SIZE,
+                    "num_classes": NUM_CLASSES,
+                    "vocabulary": VOCABULARY,
+                    **arguments,
+                }
+            )
+
+
+class TestSubwordBuckets:
+    def test_are_the_same_in_every_process_and_version(self):
+        """The buckets of "cat" and "cats" are these numbers, here and in every process.
+
+        A saved model's weights mean these buckets. Catches Python's ``hash()`` (salted
+        per process: a checkpoint would serve with other n-grams than it trained on) and
+        any change to the n-grams or the hash that silently breaks old checkpoints.
+        """
+        assert subword_buckets("cat", 1000) == [524, 832, 276, 679, 239, 665]
+        assert subword_buckets("cats", 1000) == [524, 832, 609, 728, 679, 34, 0, 300, 540]
+
+    def test_words_of_one_stem_share_ngrams(self):
+        """The words "compute" and "computes" share at least half of their character
+        n-grams, "compute" and "sample" at most one (a hash collision). Catches n-grams
+        that are not taken from the word's characters."""
+        compute, computes, sample = (
+            set(subword_buckets(word, 1 << 20)) for word in ("compute", "computes", "sample")
+        )
+        assert len(compute & computes) >= len(compute) // 2
+        assert len(compute & sample) <= 1  # at most one hash collision in 2**20 buckets
+
+    def test_long_words_keep_a_bounded_number(self):
+        """A 1000-character token yields MAX_SUBWORDS_PER_WORD buckets, all in range, so one
+        odd token cannot blow up the model's n-gram table."""
+        buckets = subword_buckets("x" * 1000, NUM_SUBWORD_BUCKETS)
+        assert len(buckets) == MAX_SUBWORDS_PER_WORD
+        assert all(0 <= bucket < NUM_SUBWORD_BUCKETS for bucket in buckets)

@@ -1,14 +1,22 @@
-"""A fastText-style text classifier: the mean embedding of a text's words and word pairs.
+"""A fastText-style text classifier: the mean embedding of a text's words, word pairs and
+the character n-grams of its words.
 
-After Joulin et al. (2017), "Bag of Tricks for Efficient Text Classification": each token
-and each pair of neighbouring tokens (a bigram) has an embedding, a text is the mean of
-them, and a linear head scores the classes. Word order enters only through the bigrams,
-which is often all a few hundred labelled texts can teach.
+After Joulin et al. (2017), "Bag of Tricks for Efficient Text Classification", and
+Bojanowski et al. (2017), "Enriching Word Vectors with Subword Information": each token,
+each pair of neighbouring tokens (a bigram) and each character n-gram of a word has an
+embedding, a text is the mean of them, and a linear head scores the classes. Word order
+enters only through the bigrams; the character n-grams let "computes" learn from
+"compute", which is often all a few hundred labelled texts can teach.
 
-Bigrams are hashed from the token ids inside ``forward`` (no bigram vocabulary is saved),
-so training, evaluation and serving cannot compute them differently. Shape letters:
-B batch, T sequence length, H hidden size, C classes.
+Both kinds of n-gram are computed inside the model, so training, evaluation and serving
+cannot compute them differently: bigrams are hashed from the token ids in ``forward``, and
+the character n-grams of every vocabulary word are hashed once, at construction, from the
+``vocabulary`` the model is built with. Shape letters: B batch, T sequence length,
+S character n-grams per word, H hidden size, C classes.
 """
+
+import zlib
+from collections.abc import Sequence
 
 import torch
 from torch import nn
@@ -18,31 +26,66 @@ from .token_inputs import real_token_mask
 # An odd multiplier well above any vocabulary size: (previous, current) -> bucket spreads
 # the pairs over the buckets and tells "a b" from "b a".
 BIGRAM_HASH_MULTIPLIER = 1_000_003
+# Character n-grams of "<word>" (the brackets mark where a word starts and ends), as in
+# fastText. Lengths 3 to 5 were the most accurate on the docstring corpus (README).
+SUBWORD_LENGTHS = range(3, 6)
+# Character n-grams kept per word: all of them for words of up to 11 characters.
+MAX_SUBWORDS_PER_WORD = 32
+
+
+def subword_buckets(word: str, num_buckets: int) -> list[int]:
+    """The buckets of the character n-grams of ``word``, in order, at most
+    MAX_SUBWORDS_PER_WORD. CRC-32 rather than ``hash()``: Python salts ``hash`` of a str per
+    process, and a checkpoint must map a word to the same buckets in every process."""
+    marked = f"<{word}>"
+    ngrams = [
+        marked[start : start + length]
+        for length in SUBWORD_LENGTHS
+        for start in range(len(marked) - length + 1)
+    ]
+    buckets = [zlib.crc32(ngram.encode("utf-8")) % num_buckets for ngram in ngrams]
+    return buckets[:MAX_SUBWORDS_PER_WORD]
 
 
 class BagOfNgramsClassifier(nn.Module):
-    """Token and hashed-bigram embeddings, mean over the real n-grams, dropout, linear head.
+    """Token, hashed-bigram and hashed character-n-gram embeddings, mean over the real
+    n-grams, dropout, linear head.
 
     An n-gram counts only when all its tokens are real: padding never enters the mean, and
     a fully padded row pools to zeros (its logits are the head's bias), not NaN.
+    ``vocabulary`` holds the word of every token id (the tokenizer's ``vocab``); "[UNK]" has
+    character n-grams like any word, which no real word shares (brackets are tokens of
+    their own).
     """
 
     name = "bag_of_ngrams"  # key of this class in build_model's registry and in `config`
+    subword_ids: torch.Tensor  # (V, S) buffers, filled in __init__
+    subword_counts: torch.Tensor  # (V,)
 
     def __init__(
         self,
         vocab_size: int,
         hidden_size: int,
         num_classes: int,
+        vocabulary: Sequence[str],
         dropout: float = 0.1,
         pad_id: int = 0,
         num_buckets: int = 4096,
+        num_subword_buckets: int = 4096,
     ) -> None:
         super().__init__()
         if not 0 <= pad_id < vocab_size:
             raise ValueError(f"pad_id must be in [0, {vocab_size}), got {pad_id}")
-        if num_buckets < 1:
-            raise ValueError(f"num_buckets must be >= 1, got {num_buckets}")
+        if num_buckets < 1 or num_subword_buckets < 1:
+            raise ValueError(
+                "num_buckets and num_subword_buckets must be >= 1, "
+                f"got {num_buckets} and {num_subword_buckets}"
+            )
+        if isinstance(vocabulary, str) or len(vocabulary) != vocab_size:
+            raise ValueError(
+                f"vocabulary must be a sequence of vocab_size={vocab_size} words, one per "
+                f"token id, got {vocabulary!r:.80}"
+            )
         # What forward reads, typed; `config` holds them for rebuilding the model.
         self.vocab_size, self.pad_id, self.num_buckets = vocab_size, pad_id, num_buckets
         self.config: dict[str, object] = {
@@ -50,14 +93,32 @@ class BagOfNgramsClassifier(nn.Module):
             "vocab_size": vocab_size,
             "hidden_size": hidden_size,
             "num_classes": num_classes,
+            "vocabulary": list(vocabulary),
             "dropout": dropout,
             "pad_id": pad_id,
             "num_buckets": num_buckets,
+            "num_subword_buckets": num_subword_buckets,
         }
         self.token_embedding = nn.Embedding(vocab_size, hidden_size)
         self.bigram_embedding = nn.Embedding(num_buckets, hidden_size)
+        # Row num_subword_buckets is the filler of words with fewer n-grams than the longest:
+        # padding_idx keeps it at zeros and out of every sum.
+        self.subword_embedding = nn.EmbeddingBag(
+            num_subword_buckets + 1, hidden_size, mode="sum", padding_idx=num_subword_buckets
+        )
         self.dropout = nn.Dropout(dropout)
         self.head = nn.Linear(hidden_size, num_classes)
+
+        per_word = [subword_buckets(word, num_subword_buckets) for word in vocabulary]
+        width = max(1, max(map(len, per_word)))
+        table = torch.full((vocab_size, width), num_subword_buckets, dtype=torch.long)
+        for id_, buckets in enumerate(per_word):
+            table[id_, : len(buckets)] = torch.tensor(buckets, dtype=torch.long)
+        # Derived from `vocabulary` in config, so not saved with the weights; buffers move
+        # with the model to its device.
+        self.register_buffer("subword_ids", table, persistent=False)  # (V, S)
+        counts = torch.tensor([len(buckets) for buckets in per_word])
+        self.register_buffer("subword_counts", counts, persistent=False)  # (V,)
 
     def bigram_ids(self, input_ids: torch.Tensor) -> torch.Tensor:
         """(B, T) token ids -> (B, T - 1) bucket ids, one per pair of neighbouring positions."""
@@ -75,12 +136,22 @@ class BagOfNgramsClassifier(nn.Module):
             input_ids, attention_mask, vocab_size=self.vocab_size, pad_id=self.pad_id
         )  # (B, T)
         pair_is_real = is_real[:, :-1] & is_real[:, 1:]  # (B, T - 1): both tokens real
+        batch, length = input_ids.shape
 
         tokens = self.token_embedding(input_ids)  # (B, T, H)
         pairs = self.bigram_embedding(self.bigram_ids(input_ids))  # (B, T - 1, H)
+        # Each token's n-gram embeddings summed in one bag: (B * T, S) ids -> (B, T, H).
+        subwords = self.subword_embedding(self.subword_ids[input_ids].flatten(0, 1))
+        subwords = subwords.view(batch, length, -1)
         tokens = tokens.masked_fill(~is_real[:, :, None], 0.0)
         pairs = pairs.masked_fill(~pair_is_real[:, :, None], 0.0)
-        count = is_real.sum(dim=1, keepdim=True) + pair_is_real.sum(dim=1, keepdim=True)  # (B, 1)
-        pooled = (tokens.sum(dim=1) + pairs.sum(dim=1)) / count.clamp(min=1)  # (B, H)
+        subwords = subwords.masked_fill(~is_real[:, :, None], 0.0)
+        count = (
+            is_real.sum(dim=1, keepdim=True)
+            + pair_is_real.sum(dim=1, keepdim=True)
+            + (self.subword_counts[input_ids] * is_real).sum(dim=1, keepdim=True)
+        )  # (B, 1): real tokens, bigrams and character n-grams
+        total = tokens.sum(dim=1) + pairs.sum(dim=1) + subwords.sum(dim=1)  # (B, H)
+        pooled = total / count.clamp(min=1)  # (B, H)
         logits: torch.Tensor = self.head(self.dropout(pooled))  # (B, C); no softmax
         return logits
