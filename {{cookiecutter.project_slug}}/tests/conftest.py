@@ -6,6 +6,7 @@ per session.
 """
 
 import csv
+import gc
 import itertools
 import json
 import os
@@ -173,6 +174,15 @@ def pytest_configure(config: pytest.Config) -> None:
     measuring = config.getoption("cov_source", None) and not config.getoption("no_cov", False)
     if floor > 0 and measuring and not os.environ.get("PYTEST_XDIST_WORKER"):
         config.pluginmanager.register(CoverageFloor(floor), "coverage-floor")
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    # What exists once the tests are collected (torch and its compiler stack, Hypothesis,
+    # the test modules: a few hundred thousand objects) lives until the process exits, yet
+    # every full garbage collection walks all of it again, as do the collections Hypothesis
+    # and pytest force. Freezing it leaves the collector only what the tests create: about
+    # a second less per run, and garbage made by tests is still collected as before.
+    gc.freeze()
 
 
 def reseed_torch(item: pytest.Item) -> None:
