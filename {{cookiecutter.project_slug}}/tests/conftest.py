@@ -17,7 +17,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import coverage
 import pytest
 import torch
 from hypothesis import settings
@@ -134,6 +133,8 @@ class CoverageFloor:
         self.below: dict[str, float] = {}  # path -> percentage, for the terminal summary
 
     def pytest_sessionfinish(self, session: pytest.Session) -> None:
+        import coverage  # here, not at the top: only --cov runs pay for importing it
+
         cov = coverage.Coverage()  # the project's [tool.coverage] settings and data file
         cov.load()
         with tempfile.TemporaryDirectory() as folder:
