@@ -50,23 +50,47 @@ TEXTS = [
 ]
 
 
-@pytest.fixture
+# The tiny model, its checkpoint and a Predictor over it are built once per module: tests
+# only read the tokenizer, run the model in eval mode under no_grad and read its weights, and
+# predict with the predictor, none of which changes them. A test that damages the checkpoint
+# gets its own copy of the file (checkpoint_path); one that changes a predictor (a forward
+# hook) gets its own (own_predictor).
+
+
+@pytest.fixture(scope="module")
 def tokenizer() -> Tokenizer:
     return build_tokenizer(TEXTS)
 
 
-@pytest.fixture
+@pytest.fixture(scope="module")
 def model(tokenizer: Tokenizer) -> TransformerClassifier:
     return tiny_model(tokenizer)
 
 
-@pytest.fixture
-def checkpoint_path(tmp_path: Path, model: TransformerClassifier, tokenizer: Tokenizer) -> Path:
-    return save_tiny_checkpoint(tmp_path / "model.pt", model, tokenizer)
+@pytest.fixture(scope="module")
+def saved_checkpoint(
+    tmp_path_factory: pytest.TempPathFactory, model: TransformerClassifier, tokenizer: Tokenizer
+) -> Path:
+    """The tiny model saved once with save_checkpoint; no test writes to this file."""
+    return save_tiny_checkpoint(tmp_path_factory.mktemp("saved") / "model.pt", model, tokenizer)
 
 
 @pytest.fixture
-def predictor(checkpoint_path: Path) -> Predictor:
+def checkpoint_path(tmp_path: Path, saved_checkpoint: Path) -> Path:
+    """This test's own copy of the saved checkpoint, byte for byte: free to damage."""
+    path = tmp_path / "model.pt"
+    path.write_bytes(saved_checkpoint.read_bytes())
+    return path
+
+
+@pytest.fixture(scope="module")
+def predictor(saved_checkpoint: Path) -> Predictor:
+    return Predictor(saved_checkpoint)
+
+
+@pytest.fixture
+def own_predictor(checkpoint_path: Path) -> Predictor:
+    """A Predictor for one test, which may change it (register a forward hook)."""
     return Predictor(checkpoint_path)
 
 
@@ -198,8 +222,7 @@ class TestCheckpointRoundTrip:
 FEATURE_NAMES = ("height_cm", "weight_kg", "age")
 
 
-@pytest.fixture
-def feature_rows() -> torch.Tensor:
+def make_feature_rows() -> torch.Tensor:
     """(32, 3) raw features on very different scales, as a CSV of measurements has them."""
     generator = torch.Generator().manual_seed(0)
     scale, offset = torch.tensor([10.0, 15.0, 20.0]), torch.tensor([170.0, 70.0, 40.0])
@@ -207,11 +230,19 @@ def feature_rows() -> torch.Tensor:
 
 
 @pytest.fixture
-def tabular_checkpoint(tmp_path: Path, feature_rows: torch.Tensor) -> tuple[Path, MLPClassifier]:
-    """A random-weights MLP over FEATURE_NAMES, saved with a normaliser fitted on feature_rows."""
+def feature_rows() -> torch.Tensor:
+    """make_feature_rows(), a fresh tensor each test: free to edit."""
+    return make_feature_rows()
+
+
+@pytest.fixture(scope="module")
+def tabular_checkpoint(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, MLPClassifier]:
+    """A random-weights MLP over FEATURE_NAMES, saved with a normaliser fitted on
+    make_feature_rows() (the values feature_rows gives every test). Saved once per module:
+    no test writes to the file or changes the MLP, which they only run under no_grad."""
     mlp = MLPClassifier(len(FEATURE_NAMES), hidden_size=16, num_classes=len(LABEL_NAMES)).eval()
-    normalizer = FeatureNormalizer().fit(feature_rows)
-    path = tmp_path / "tabular.pt"
+    normalizer = FeatureNormalizer().fit(make_feature_rows())
+    path = tmp_path_factory.mktemp("tabular") / "tabular.pt"
     save_checkpoint(
         path,
         model=mlp,
@@ -561,14 +592,14 @@ class TestInputValidation:
         with pytest.raises(ValueError, match="NaN or infinity"):
             Predictor(checkpoint_path).predict(TEXTS[0])
 
-    def test_an_enormous_batch_size_is_run_in_bounded_chunks(self, predictor):
+    def test_an_enormous_batch_size_is_run_in_bounded_chunks(self, own_predictor):
         """batch_size=10**9 on 1,100 texts runs forward passes of at most MAX_BATCH_SIZE
         examples. Catches: one forward pass over everything, whose memory grows with N."""
         sizes = []
-        predictor.model.register_forward_hook(
+        own_predictor.model.register_forward_hook(
             lambda module, inputs, output: sizes.append(output.shape[0])
         )
-        predictor.predict_batch(TEXTS * 184, batch_size=10**9)
+        own_predictor.predict_batch(TEXTS * 184, batch_size=10**9)
         assert sum(sizes) == len(TEXTS) * 184
         assert max(sizes) <= MAX_BATCH_SIZE
 
@@ -729,14 +760,14 @@ class TestServingMode:
         Catches: dropout (train mode) making serving non-deterministic."""
         assert predictor.predict(TEXTS[2]) == predictor.predict(TEXTS[2])
 
-    def test_forward_runs_in_inference_mode(self, predictor):
+    def test_forward_runs_in_inference_mode(self, own_predictor):
         """The model's forward pass runs under torch.inference_mode, and grad mode is left
         as it was. Catches: autograd graphs built (memory, time) for every request."""
         seen = []
-        predictor.model.register_forward_hook(
+        own_predictor.model.register_forward_hook(
             lambda module, inputs, output: seen.append(torch.is_inference_mode_enabled())
         )
-        predictor.predict(TEXTS[0])
+        own_predictor.predict(TEXTS[0])
         assert seen == [True]
         assert torch.is_grad_enabled()
 
@@ -801,9 +832,11 @@ class TestUntrustedCheckpointFiles:
             for m in models
         )
 
-    def test_saved_file_has_the_permissions_of_any_new_file(self, checkpoint_path):
+    def test_saved_file_has_the_permissions_of_any_new_file(self, tmp_path, model, tokenizer):
         """The checkpoint is as readable as a file written the ordinary way. Catches a
         temporary file made owner-only (tempfile's 0o600) that the rename then keeps."""
+        # Saved here, not copied from saved_checkpoint: a copy has ordinary permissions anyway.
+        checkpoint_path = save_tiny_checkpoint(tmp_path / "model.pt", model, tokenizer)
         ordinary = checkpoint_path.with_name("ordinary")
         ordinary.write_bytes(b"")
         assert checkpoint_path.stat().st_mode == ordinary.stat().st_mode

@@ -8,10 +8,12 @@ example, so they hold whatever data the project is pointed at.
 import random
 from copy import deepcopy
 from dataclasses import asdict, replace
+from pathlib import Path
 
 import numpy as np
 import pytest
 import torch
+from conftest import support_messages, write_table
 from torch import nn
 from torch.optim.lr_scheduler import LambdaLR
 from torch.utils.data import DataLoader
@@ -26,7 +28,7 @@ from {{ cookiecutter.module_name }}.data import (
 )
 from {{ cookiecutter.module_name }}.inference import Predictor
 from {{ cookiecutter.module_name }}.models import MODEL_REGISTRY, MLPClassifier, models_for
-from {{ cookiecutter.module_name }}.task import DataSpec, score, train_classifier
+from {{ cookiecutter.module_name }}.task import DataSpec, TrainedClassifier, score, train_classifier
 from {{ cookiecutter.module_name }}.training import (
     FocalLoss,
     TrainConfig,
@@ -580,6 +582,17 @@ def tabular_data(tabular_csv) -> DataSpec:
     return DataSpec(path=tabular_csv)
 
 
+@pytest.fixture(scope="module")
+def one_epoch_run(tmp_path_factory) -> tuple[TrainedClassifier, Path]:
+    """One epoch of TINY_TEXT_CONFIG on the support messages and the checkpoint it wrote,
+    trained once per module (train_classifier seeds itself, so it is the run each test
+    would make). The tests taking it only read the result and the file."""
+    folder = tmp_path_factory.mktemp("one_epoch")
+    data = DataSpec(path=write_table(folder / "support.csv", support_messages()))
+    path = folder / "model.pt"
+    return train_classifier(replace(TINY_TEXT_CONFIG, epochs=1), data, path, log=None), path
+
+
 class TestTrainClassifier:
     def test_same_seed_gives_identical_weights(self, text_data):
         """Two runs with one seed in one process end with bit-identical weights, although
@@ -594,19 +607,19 @@ class TestTrainClassifier:
         second = train_classifier(config, text_data, log=None)
         assert_same_weights(first.model, second.model)
 
-    def test_another_seed_gives_other_weights(self, text_data):
+    def test_another_seed_gives_other_weights(self, text_data, one_epoch_run):
         """Seeds 0 and 1 give different weights. Catches config.seed being ignored."""
-        first = train_classifier(replace(TINY_TEXT_CONFIG, epochs=1), text_data, log=None)
+        first, _ = one_epoch_run  # seed 0
         other = train_classifier(replace(TINY_TEXT_CONFIG, epochs=1, seed=1), text_data, log=None)
         assert not torch.equal(first.model.head.weight, other.model.head.weight)
 
-    def test_tokenizer_is_built_from_the_training_texts_only(self, text_data):
+    def test_tokenizer_is_built_from_the_training_texts_only(self, one_epoch_run):
         """The tokenizer has exactly the vocabulary of the training split.
 
         Catches validation or test words leaking into the vocabulary (the model would
         have seen held-out data before it is evaluated on it).
         """
-        trained = train_classifier(replace(TINY_TEXT_CONFIG, epochs=1), text_data, log=None)
+        trained, _ = one_epoch_run
         expected = build_tokenizer(trained.data.splits["train"].inputs)
         assert trained.preprocessing.tokenizer.vocab == expected.vocab
 
@@ -663,23 +676,22 @@ class TestTrainClassifier:
         assert trained.history[-1]["val_loss"] == pytest.approx(metrics["loss"], abs=1e-6)
         assert trained.history[-1]["val_accuracy"] == metrics["accuracy"]
 
-    def test_checkpoint_serves_the_trained_model(self, tmp_path, text_data):
+    def test_checkpoint_serves_the_trained_model(self, one_epoch_run):
         """The checkpoint written after the last epoch rebuilds a model with the returned
         model's weights and the data's label names. Catches a checkpoint written before the
         last update, or one that names the classes of another dataset."""
-        path = tmp_path / "model.pt"
-        trained = train_classifier(replace(TINY_TEXT_CONFIG, epochs=1), text_data, path, log=None)
+        trained, path = one_epoch_run
         checkpoint = load_checkpoint(path)
         assert_same_weights(checkpoint["model"], trained.model)
         assert checkpoint["label_names"] == ("account", "delivery", "refund")
         assert checkpoint["training_state"]["epoch"] == 1
         assert torch.equal(checkpoint["baselines"].token_counts, trained.baselines.token_counts)
 
-    def test_baselines_count_the_training_split_only(self, text_data):
+    def test_baselines_count_the_training_split_only(self, one_epoch_run):
         """The baselines hold the training split's label counts and exactly its real tokens.
         Catches baselines fitted on the validation or test split: scored on data they have
         seen, they flatter themselves and make the model look worse than it is."""
-        trained = train_classifier(replace(TINY_TEXT_CONFIG, epochs=1), text_data, log=None)
+        trained, _ = one_epoch_run
         train, preprocessing = trained.data.splits["train"], trained.preprocessing
         labels = torch.tensor(trained.data.labels("train"))
         real_tokens = preprocessing.tokenizer.encode_batch(
@@ -740,12 +752,11 @@ class TestTrainClassifier:
         assert resumed.history == uninterrupted.history
         assert_same_weights(resumed.model, uninterrupted.model)
 
-    def test_refuses_to_resume_under_another_config(self, tmp_path, text_data):
+    def test_refuses_to_resume_under_another_config(self, text_data, one_epoch_run):
         """Resuming with another lr raises ValueError naming the field and both values,
         instead of silently mixing two schedules."""
-        path = tmp_path / "model.pt"
+        _, path = one_epoch_run
         config = replace(TINY_TEXT_CONFIG, epochs=1)
-        train_classifier(config, text_data, path, log=None)
         with pytest.raises(ValueError, match=r"lr: 0.02 -> 0.001"):
             train_classifier(replace(config, lr=1e-3), text_data, resume_from=path, log=None)
 
