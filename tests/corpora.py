@@ -109,17 +109,18 @@ def docstring_folds(folder: Path, folds: int, seed: int = 0) -> list[tuple[Path,
     """The corpus cut into `folds` (train CSV, test CSV) pairs for cross-validation: every
     sentence is in exactly one test file. Sentences equal up to case and spacing share a
     fold, as the project's splits keep identical inputs together."""
-    corpus = docstring_corpus()
-    groups = sorted({" ".join(text.casefold().split()) for text, _ in corpus})
+    corpus = [
+        (" ".join(text.casefold().split()), text, label) for text, label in docstring_corpus()
+    ]
+    groups = sorted({group for group, _, _ in corpus})
     random.Random(seed).shuffle(groups)
     fold_of = {group: index % folds for index, group in enumerate(groups)}
     pairs = []
     for fold in range(folds):
         train: list[list[object]] = []
         test: list[list[object]] = []
-        for text, label in corpus:
-            in_test = fold_of[" ".join(text.casefold().split())] == fold
-            (test if in_test else train).append([text, label])
+        for group, text, label in corpus:
+            (test if fold_of[group] == fold else train).append([text, label])
         header = ["text", "label"]
         pairs.append(
             (
