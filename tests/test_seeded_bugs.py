@@ -789,8 +789,8 @@ CATALOGUE = [
         "ngram_subwords_of_padding_counted",
         "model",
         "models/ngrams.py",
-        old="(self.subword_counts[input_ids] * is_real).sum(dim=1, keepdim=True)",
-        new="self.subword_counts[input_ids].sum(dim=1, keepdim=True)",
+        old="is_real_ngram = (ngrams != SUBWORD_FILLER) & is_real[:, :, None]",
+        new="is_real_ngram = ngrams != SUBWORD_FILLER",
         tests=(NGRAMS,),
     ),
     # Python's hash() of a str is salted per process: a checkpoint loaded in another
