@@ -16,7 +16,7 @@ import hashlib
 import inspect
 import math
 from collections.abc import Callable, Mapping
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -306,6 +306,23 @@ class TrainedClassifier:
     baselines: Baselines
     history: list[dict[str, float]]
 
+    def save(self, path: str | Path, training_state: Mapping[str, Any] | None = None) -> None:
+        """Write the checkpoint ``train`` writes: the model with its preprocessing, baselines
+        and data record, all ``Predictor`` and ``evaluate`` need. ``training_state`` (what
+        ``fit`` hands its ``save_state``) makes it a checkpoint a run can resume from."""
+        save_checkpoint(
+            path,
+            model=self.model,
+            label_names=self.data.label_names,
+            tokenizer=self.preprocessing.tokenizer,
+            max_length=self.preprocessing.max_length,
+            feature_names=self.preprocessing.feature_names,
+            normalizer=self.preprocessing.normalizer,
+            baselines=self.baselines,
+            data_source=self.data.source,
+            training_state=training_state,
+        )
+
 
 def train_classifier(
     config: TrainConfig,
@@ -345,20 +362,11 @@ def train_classifier(
         check_resumable(config, resume_state["config"])
         model.load_state_dict(checkpoint["model"].state_dict())
 
+    trained = TrainedClassifier(model, prepared, preprocessing, baselines, history=[])
+
     def save_state(training_state: dict[str, Any]) -> None:
         assert checkpoint_path is not None
-        save_checkpoint(
-            checkpoint_path,
-            model=model,
-            label_names=prepared.label_names,
-            tokenizer=preprocessing.tokenizer,
-            max_length=preprocessing.max_length,
-            feature_names=preprocessing.feature_names,
-            normalizer=preprocessing.normalizer,
-            baselines=baselines,
-            data_source=prepared.source,
-            training_state=training_state,
-        )
+        trained.save(checkpoint_path, training_state)
 
     history = fit(
         model,
@@ -369,7 +377,7 @@ def train_classifier(
         save_state=save_state if checkpoint_path is not None else None,
         log=log,
     )
-    return TrainedClassifier(model, prepared, preprocessing, baselines, history)
+    return replace(trained, history=history)
 
 
 def training_loaders(
