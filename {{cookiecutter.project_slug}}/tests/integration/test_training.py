@@ -687,6 +687,22 @@ class TestTrainClassifier:
         assert checkpoint["training_state"]["epoch"] == 1
         assert torch.equal(checkpoint["baselines"].token_counts, trained.baselines.token_counts)
 
+    def test_saving_the_result_writes_everything_serving_needs(self, tmp_path, one_epoch_run):
+        """``TrainedClassifier.save`` writes the trained weights with the run's labels,
+        preprocessing, baselines and data record, and no state to resume from. Catches a
+        save that leaves one of them out, which the Predictor or ``evaluate`` would then
+        lack or make up (no vocabulary, a test split made from another record)."""
+        trained, _ = one_epoch_run
+        trained.save(tmp_path / "saved.pt")
+        saved = load_checkpoint(tmp_path / "saved.pt")
+        assert_same_weights(saved["model"], trained.model)
+        assert saved["label_names"] == trained.data.label_names
+        assert saved["tokenizer"].vocab == trained.preprocessing.tokenizer.vocab
+        assert saved["max_length"] == trained.preprocessing.max_length
+        assert saved["data_source"] == trained.data.source
+        assert torch.equal(saved["baselines"].token_counts, trained.baselines.token_counts)
+        assert saved["training_state"] is None
+
     def test_baselines_count_the_training_split_only(self, one_epoch_run):
         """The baselines hold the training split's label counts and exactly its real tokens.
         Catches baselines fitted on the validation or test split: scored on data they have
