@@ -751,7 +751,7 @@ CATALOGUE = [
         "checkpoint_without_the_normaliser",
         "wiring",
         "task.py",
-        old="            normalizer=preprocessing.normalizer,\n",
+        old="            normalizer=self.preprocessing.normalizer,\n",
         new="            normalizer=None,\n",
         tests=(TRAINING,),
     ),
