@@ -1,8 +1,10 @@
 """The generated project's toolchain, checked offline on fresh bakes: dependency groups and
 uv configuration, one ruff version, pinned actions, the pre-commit hooks, and mypy."""
 
+import json
 import re
 import shutil
+import sys
 from pathlib import Path
 
 import pytest
@@ -154,6 +156,23 @@ class TestTypeChecking:
         result = run(BIN / "mypy", "--cache-dir", tmp_path, cwd=default_project, check=False)
         assert result.returncode == 0, result.stdout
         assert "strict = true" in (default_project / "pyproject.toml").read_text()
+
+    @pytest.mark.parametrize("checker", ["pyright", "basedpyright"])
+    def test_editor_checkers_find_no_error(self, default_project, checker):
+        """pyright (VS Code's Pylance) and basedpyright, with the project's [tool.pyright]
+        scope (src/, as mypy), report no error: catches code mypy accepts that an editor
+        marks red (an attribute inferred as str where a Literal is expected, a name that is
+        possibly unbound, an instance variable never assigned in __init__)."""
+        result = run(BIN / checker, "--pythonpath", sys.executable, "--outputjson",
+                     cwd=default_project, check=False)  # fmt: skip
+        report = json.loads(result.stdout)  # basedpyright exits 1 on warnings too
+        errors = [
+            f"{d['file']}:{d['range']['start']['line'] + 1}: {d['message']}"
+            for d in report["generalDiagnostics"]
+            if d["severity"] == "error"
+        ]
+        assert errors == []
+        assert report["summary"]["filesAnalyzed"] > 20  # src/ was found and checked
 
     def test_runs_in_ci_and_pre_commit(self, default_project):
         """The lint job and the pre-commit mypy hook both run mypy with that configuration."""

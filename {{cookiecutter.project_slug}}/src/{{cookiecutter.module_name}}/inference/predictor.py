@@ -16,6 +16,7 @@ import torch
 from torch import Tensor
 
 from ..checkpoint import load_checkpoint
+from ..data import Task
 
 # A text, or a feature row: numbers in the checkpoint's feature order, or a mapping from
 # feature name to number.
@@ -46,7 +47,7 @@ class Predictor:
         self, model_path: str | PathLike[str], device: str | torch.device | None = None
     ) -> None:
         checkpoint = load_checkpoint(model_path)
-        self.task = checkpoint["task"]
+        self.task: Task = checkpoint["task"]  # annotated: pyright would widen it to str
         self.device = torch.device("cpu" if device is None else device)
         self.model = checkpoint["model"].to(self.device).eval().requires_grad_(False)
         self.label_names = checkpoint["label_names"]

@@ -63,7 +63,6 @@ class BagOfNgramsClassifier(nn.Module):
     """
 
     name = "bag_of_ngrams"  # key of this class in build_model's registry and in `config`
-    subword_ids: torch.Tensor  # (V, S) buffer, filled in __init__
 
     def __init__(
         self,
@@ -115,7 +114,7 @@ class BagOfNgramsClassifier(nn.Module):
             table[id_, : len(buckets)] = torch.tensor(buckets, dtype=torch.long)
         # Derived from `vocabulary` in config, so not saved with the weights; buffers move
         # with the model to its device.
-        self.register_buffer("subword_ids", table, persistent=False)  # (V, S)
+        self.subword_ids = nn.Buffer(table, persistent=False)  # (V, S)
 
     def bigram_ids(self, input_ids: torch.Tensor) -> torch.Tensor:
         """(B, T) token ids -> (B, T - 1) bucket ids, one per pair of neighbouring positions."""

@@ -192,10 +192,12 @@ def evaluate(
     """Mean loss per example, accuracy and macro F1 over ``loader``, in eval mode without
     autograd; the model is left in the mode it was found in."""
     total_loss, predictions, labels = 0.0, [], []
+    num_classes = 0  # the logits' width, set by the first batch
     with _eval_mode(model):
         for batch in loader:
             batch = _to_device(batch, device)
             logits = model(**model_inputs(batch))  # (B, C)
+            num_classes = logits.shape[-1]
             total_loss += loss_fn(logits, batch["label"]).item() * len(batch["label"])
             predictions.append(logits.argmax(dim=-1))
             labels.append(batch["label"])
@@ -205,7 +207,7 @@ def evaluate(
     return {
         "loss": total_loss / len(targets),
         "accuracy": accuracy(preds, targets),
-        "macro_f1": macro_f1(preds, targets, num_classes=logits.shape[-1]),
+        "macro_f1": macro_f1(preds, targets, num_classes=num_classes),
     }
 
 
