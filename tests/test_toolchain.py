@@ -1,6 +1,7 @@
 """The generated project's toolchain, checked offline on fresh bakes: dependency groups and
 uv configuration, one ruff version, pinned actions, the pre-commit hooks, and mypy."""
 
+import importlib.metadata
 import json
 import re
 import shutil
@@ -9,6 +10,7 @@ from pathlib import Path
 
 import pytest
 import yaml
+from packaging.version import Version
 from baking import BIN, read_pyproject, run
 
 # Files the lead is rewriting to be strict-clean; until then mypy may report errors in them
@@ -18,6 +20,14 @@ from baking import BIN, read_pyproject, run
 FIXERS = {
     "end-of-file-fixer": "end-of-file-fixer",
     "trailing-whitespace": "trailing-whitespace-fixer",
+}
+# The PyPI distribution whose version each hook repository's tags follow, installed beside
+# the template's tests (requirements-dev.txt). actionlint has none that installs offline:
+# Dependabot's pre-commit updates move it.
+HOOK_DISTRIBUTIONS = {
+    "https://github.com/pre-commit/pre-commit-hooks": "pre-commit-hooks",
+    "https://github.com/astral-sh/ruff-pre-commit": "ruff",
+    "https://github.com/zizmorcore/zizmor-pre-commit": "zizmor",
 }
 PINNED_ACTION = re.compile(
     r"uses: ([\w.-]+/[\w.-]+)(?:/[\w.-]+)*@([0-9a-f]{40}) # (v\d+\.\d+\.\d+)$"
@@ -72,6 +82,18 @@ class TestPins:
         assert pre_commit_hooks(default_project)["ruff-check"]["rev"] == "v" + pin[len("ruff==") :]
         for workflow in all_workflows(default_project):
             assert "ruff==" not in workflow.read_text(), workflow.name
+
+    def test_pre_commit_hooks_are_not_behind_the_tools(self, default_project):
+        """Each hook's rev is at least the version of its tool that the template's tests
+        install: catches a fresh project whose first `pre-commit run` checks with an older
+        zizmor or pre-commit-hooks than the one the template was tested with."""
+        behind = {}
+        for hook in pre_commit_hooks(default_project).values():
+            if distribution := HOOK_DISTRIBUTIONS.get(hook["repo"]):
+                installed = Version(importlib.metadata.version(distribution))
+                if Version(hook["rev"].removeprefix("v")) < installed:
+                    behind[hook["repo"]] = f"{hook['rev']} < v{installed}"
+        assert behind == {}, "bump these revs in .pre-commit-config.yaml"
 
     def test_pre_commit_config_is_valid(self, default_project):
         """pre-commit's own schema accepts the configuration (revs, hook keys, local hook)."""
