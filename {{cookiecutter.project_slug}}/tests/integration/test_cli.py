@@ -6,6 +6,8 @@ end-to-end test starts a real ``python -m`` process, to prove the module entry p
 """
 
 import dataclasses
+import errno
+import io
 import json
 import os
 import runpy
@@ -17,6 +19,7 @@ import pytest
 import torch
 
 import {{ cookiecutter.module_name }} as package
+from {{ cookiecutter.module_name }} import cli
 from {{ cookiecutter.module_name }}.checkpoint import load_checkpoint
 from {{ cookiecutter.module_name }}.cli import build_parser, main
 from {{ cookiecutter.module_name }}.training import TrainConfig
@@ -356,6 +359,13 @@ class TestCommandLineErrors:
             (["train", "--out", "m.pt", "--epochs", "many"], "positive integer"),
             (["train", "--out", "m.pt", "--seed", "x"], "--seed"),
             (["train", "--out", "no/such/folder/m.pt"], "does not exist"),
+            (["train", "--out", "m.pt", "--lr", "1e30"], "lr must be"),
+            (["train", "--out", "m.pt", "--lr", "inf"], "lr must be"),
+            (["train", "--out", "m.pt", "--grad-clip", "nan"], "grad_clip must be"),
+            (["train", "--out", "m.pt", "--hidden-size", "100000000"], "hidden_size must be"),
+            (["train", "--out", "m.pt", "--max-length", "100000000"], "max_length must be"),
+            (["train", "--out", "m.pt", "--device", "meta"], "meta"),
+            (["train", "--out", "m.pt", "--device", "mps"], "mps"),
         ],
         ids=[
             "no-command",
@@ -367,17 +377,99 @@ class TestCommandLineErrors:
             "word-epochs",
             "word-seed",
             "out-in-missing-folder",
+            "huge-lr",
+            "infinite-lr",
+            "nan-grad-clip",
+            "huge-hidden-size",
+            "huge-max-length",
+            "meta-device",
+            "absent-mps-device",
         ],
     )
     def test_bad_arguments_exit_2_with_one_line(
         self, argv, fragment, capsys, tmp_path, monkeypatch
     ):
         """A bad command line exits 2 with one line naming the problem, before any work.
-        Catches: argparse's multi-line usage dump, tracebacks, or training started anyway."""
+        Catches: argparse's multi-line usage dump, tracebacks, or training started anyway
+        (an infinite or huge learning rate diverging, a model too large for memory, a device
+        that holds no data or is not there)."""
         monkeypatch.chdir(tmp_path)  # the relative paths above must not touch the repository
         assert main(argv) == 2
         assert_one_line_error(capsys, fragment)
         assert list(tmp_path.iterdir()) == []
+
+    @pytest.mark.parametrize("given_as", ["--data", "--validation", "--test"])
+    @pytest.mark.parametrize("through", ["same-path", "symlink", "hard-link"])
+    def test_out_that_is_an_input_is_refused_before_anything_is_written(
+        self, given_as, through, tmp_path, support_rows, write_table, capsys
+    ):
+        """--out naming one of the data files, also through a symlink or a hard link, exits
+        2 with one line naming the option, and every file is unchanged. Catches: the
+        checkpoint overwriting the user's data (with exit 0), or a check that compares the
+        paths as typed."""
+        files = {
+            "--data": write_table(tmp_path / "train.csv", support_rows[:24]),
+            "--validation": write_table(tmp_path / "val.csv", support_rows[24:30]),
+            "--test": write_table(tmp_path / "test.csv", support_rows[30:]),
+        }
+        before = {path: path.read_bytes() for path in files.values()}
+        target, out = files[given_as], tmp_path / "model.pt"
+        if through == "same-path":
+            out = target
+        elif through == "symlink":
+            out.symlink_to(target)
+        else:
+            out.hardlink_to(target)
+        argv = ["train", "--out", str(out), *TINY]
+        argv += [part for option, path in files.items() for part in (option, str(path))]
+        assert main(argv) == 2
+        assert_one_line_error(capsys, "would overwrite", given_as)
+        assert {path: path.read_bytes() for path in files.values()} == before
+
+    def test_a_full_disk_exits_1_with_one_line_and_no_debris(
+        self, tmp_path, text_csv, capsys, monkeypatch
+    ):
+        """A checkpoint write failing with ENOSPC exits 1 with one line naming the file and
+        "No space left on device", and leaves no partial file. Catches: torch.save turning
+        the failed write into a RuntimeError ("unexpected pos"), which was a traceback."""
+
+        class FullDisk(io.FileIO):
+            """A file on a disk with 4 kB free."""
+
+            def write(self, data):
+                if self.tell() + len(data) > 4096:
+                    raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+                return super().write(data)
+
+        monkeypatch.setattr(os, "fdopen", lambda fd, mode: io.BufferedWriter(FullDisk(fd, "w")))
+        out = tmp_path / "model.pt"
+        assert main(["train", "--data", str(text_csv), "--out", str(out), *TINY]) == 1
+        assert_one_line_error(capsys, str(out), "No space left on device")
+        assert sorted(path.name for path in tmp_path.iterdir()) == [text_csv.name]
+
+    def test_ctrl_c_exits_130_with_one_line(self, monkeypatch, capsys, tmp_path, text_csv):
+        """Ctrl-C during training exits 130 (the shell's code for SIGINT) with one line.
+        Catches: a KeyboardInterrupt traceback of dozens of lines from inside the loop."""
+
+        def interrupted(*args, **kwargs):
+            raise KeyboardInterrupt
+
+        monkeypatch.setattr(cli, "train_classifier", interrupted)
+        argv = ["train", "--data", str(text_csv), "--out", str(tmp_path / "m.pt")]
+        assert main(argv) == 130
+        assert_one_line_error(capsys, "interrupted")
+
+    def test_a_diverging_run_exits_1_with_one_line(self, monkeypatch, capsys, tmp_path, text_csv):
+        """Training whose loss becomes NaN exits 1 with one line suggesting a lower --lr.
+        Catches: the FloatingPointError traceback that fit raises to protect the weights."""
+
+        def diverging(*args, **kwargs):
+            raise FloatingPointError("loss is nan")
+
+        monkeypatch.setattr(cli, "train_classifier", diverging)
+        argv = ["train", "--data", str(text_csv), "--out", str(tmp_path / "m.pt")]
+        assert main(argv) == 1
+        assert_one_line_error(capsys, "loss is nan", "--lr")
 
     def test_missing_checkpoint_exits_1_naming_the_file(self, tmp_path, capsys):
         """A checkpoint that is not there exits 1 with one line naming it."""

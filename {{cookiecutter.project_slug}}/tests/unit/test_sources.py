@@ -6,12 +6,17 @@ into two splits, and must be the same on every machine for the same seed. The fi
 are small and written by each test: none of them is the bundled example.
 """
 
+import json
+import os
+import subprocess
+import sys
 from collections import Counter
 from pathlib import Path
 
 import pytest
 
 from {{ cookiecutter.module_name }}.data import (
+    MAX_CLASSES,
     DataError,
     check_disjoint,
     examples_from_table,
@@ -19,6 +24,7 @@ from {{ cookiecutter.module_name }}.data import (
     read_table,
     split_examples,
 )
+from {{ cookiecutter.module_name }}.data.files import _check_columns
 from {{ cookiecutter.module_name }}.task import DATA_LOADERS, DataSpec, load_data
 
 
@@ -87,6 +93,64 @@ class TestReadTable:
         path.write_text(content, encoding="utf-8")
         with pytest.raises(DataError, match=message):
             read_table(path)
+
+    @pytest.mark.parametrize("separator", ["\u2028", "\u2029", "\x85"])
+    def test_unicode_line_separators_inside_a_json_string_are_text(self, tmp_path, separator):
+        """A JSON string holding a raw U+2028, U+2029 or U+0085 (which JSON allows) is read
+        as it is; only newline ends a JSON Lines record. Catches: str.splitlines(), which also
+        splits there, refusing a valid file as "not valid JSON"."""
+        path = tmp_path / "data.jsonl"
+        record = {"text": f"one{separator}two", "label": "a"}
+        path.write_text(json.dumps(record, ensure_ascii=False) + "\n", encoding="utf-8")
+        assert [row.values for row in read_table(path).rows] == [record]
+
+    @pytest.mark.parametrize("separator", ["\u2028", "\x85", "\x0c", "\x1e", "\r\n"])
+    def test_what_csv_writer_writes_is_read_back(self, tmp_path, separator, write_table):
+        """A text field holding a line separator, form feed or record separator, as
+        csv.writer quotes it, is read back unchanged, on the lines it starts on. Catches:
+        splitting the file at every str.splitlines() boundary, which breaks the quoting."""
+        path = tmp_path / "data.csv"
+        rows = [{"text": f"one{separator}two", "label": "a"}, {"text": "three", "label": "b"}]
+        write_table(path, rows)
+        table = read_table(path)
+        assert [row.values for row in table.rows] == rows
+        assert [row.line for row in table.rows] == [2, 3 + separator.count("\n")]
+
+    def test_a_key_given_twice_in_one_record_is_refused(self, tmp_path):
+        """A JSON Lines record with "label" twice is refused naming its line and the key.
+        Catches: json.loads keeping the last value silently, training on a label the user
+        may not have meant."""
+        path = tmp_path / "data.jsonl"
+        path.write_text('{"text": "a", "label": "x"}\n{"text": "b", "label": "x", "label": "y"}\n')
+        with pytest.raises(DataError) as error:
+            read_table(path)
+        assert "data.jsonl:2: key 'label' appears twice" in one_line(error)
+
+    def test_a_bad_byte_after_a_byte_order_mark_names_its_line(self, tmp_path):
+        """With a BOM, a bad byte on line 3 is reported on line 3. Catches: counting lines in
+        the decoded text's offsets, which the BOM shifts by three bytes."""
+        path = tmp_path / "excel.csv"
+        path.write_bytes("text,label\nhi,a\n".encode("utf-8-sig") + b"\xff,b\n")
+        with pytest.raises(DataError, match=r"excel\.csv:3: not UTF-8"):
+            read_table(path)
+
+    def test_checking_column_names_is_linear_in_their_number(self, tmp_path):
+        """Checking 3,000 distinct column names compares each with a few others, not with
+        all of them. Catches: a quadratic check (a count per name), which took 233 s before
+        the first check for a 1.1 MB header of 60,000 columns."""
+        comparisons = 0
+
+        class CountedName(str):
+            __hash__ = str.__hash__
+
+            def __eq__(self, other: object) -> bool:
+                nonlocal comparisons
+                comparisons += 1
+                return str.__eq__(self, other)
+
+        columns = tuple(CountedName(f"c{index}") for index in range(3000))
+        _check_columns(tmp_path / "wide.csv", columns)
+        assert comparisons <= 10 * len(columns)
 
     @pytest.mark.parametrize("name", ["data.txt", "data.parquet", "data"])
     def test_other_formats_are_refused(self, tmp_path, name):
@@ -168,6 +232,16 @@ class TestExamplesFromTable:
         assert ":6, column 'ratio'" in one_line(error)
         assert message in one_line(error)
 
+    def test_an_integer_too_large_for_a_float_is_refused(self, measurements, table_of):
+        """A 400-digit integer feature (valid JSON) fails naming line and column. Catches: the
+        OverflowError traceback of float() on it."""
+        measurements[4]["ratio"] = 10**400
+        with pytest.raises(DataError) as error:
+            examples_from_table(table_of(measurements, "data.jsonl"))
+        assert ":5, column 'ratio': an integer of 401 digits is not a finite number" in one_line(
+            error
+        )
+
     def test_a_missing_label_column_lists_the_columns(self, support_rows, table_of):
         """No label column fails listing the columns there are and the option to use."""
         with pytest.raises(DataError, match=r"no label column 'labels' \(columns: text, label\)"):
@@ -199,6 +273,50 @@ class TestLabelNames:
     def test_integer_labels_are_sorted_as_numbers(self):
         """ "2" comes before "10". Catches: string order making class 10 index 1."""
         assert label_names(["10", "2", "1", "2"]) == ("1", "2", "10")
+
+    def test_integer_labels_of_equal_value_are_ordered_as_text(self):
+        """Twelve spellings of one (and one of two) come out numerically, then as text.
+        Catches: sorting by int() alone, which ties "1" and "01" and leaves their order to the
+        set's iteration order, which changes with PYTHONHASHSEED (1 chance in 12! to pass)."""
+        ones = [sign + "0" * zeros + "1" for sign in ("", "+") for zeros in range(6)]
+        assert label_names([*reversed(ones), "2"]) == (*sorted(ones), "2")
+
+    @pytest.mark.slow
+    def test_class_order_does_not_depend_on_the_hash_seed(self):
+        """Processes with different PYTHONHASHSEED number the classes "1" and "01" the same.
+        Catches: a class order that follows set iteration, so a model trained in one process
+        is served in another with two classes swapped."""
+        script = (
+            "from {{ cookiecutter.module_name }}.data import label_names; "
+            "print(label_names(['01', '1', '001', '10', '010']))"
+        )
+        orders = {
+            subprocess.run(
+                [sys.executable, "-c", script],
+                env={**os.environ, "PYTHONHASHSEED": str(seed)},
+                capture_output=True,
+                text=True,
+                check=True,
+            ).stdout
+            for seed in range(4)
+        }
+        assert len(orders) == 1, orders
+
+    def test_one_class_is_refused(self):
+        """Training data with a single label is refused in one line. Catches: training a
+        model that predicts that label always and scores accuracy 1.0 on a test split of it."""
+        with pytest.raises(DataError, match=r"one class \('spam'\).*at least two") as error:
+            label_names(["spam", "spam"])
+        one_line(error)
+
+    def test_more_classes_than_the_limit_are_refused(self):
+        """More than MAX_CLASSES distinct labels are refused in one line. Catches: 10,000
+        classes from a 987 kB file making a 1.41 GB checkpoint (the baselines count every
+        token per class) and an evaluation needing 12 GB."""
+        labels = [f"id{index}" for index in range(MAX_CLASSES + 1)]
+        with pytest.raises(DataError, match=rf"{MAX_CLASSES + 1} distinct labels.*{MAX_CLASSES}"):
+            label_names(labels)
+        assert len(label_names(labels[:MAX_CLASSES])) == MAX_CLASSES
 
 
 class TestSplitExamples:

@@ -7,6 +7,7 @@ from .example import LABEL_NAMES, bundled_table, make_example_texts
 from .files import DataError, Row, Table, read_table
 from .normalization import FeatureNormalizer, normalize_features
 from .sources import (
+    MAX_CLASSES,
     SPLITS,
     TASKS,
     Examples,
@@ -30,6 +31,7 @@ from .tokenizer import (
 
 __all__ = [
     "LABEL_NAMES",
+    "MAX_CLASSES",
     "PAD_ID",
     "PAD_TOKEN",
     "SPLITS",

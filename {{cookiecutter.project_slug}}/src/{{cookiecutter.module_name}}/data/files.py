@@ -6,9 +6,12 @@ the value it refuses. Nothing is guessed: a row with a field too many or too few
 name given twice or a file that is not UTF-8 is an error, not a warning.
 """
 
+import codecs
 import csv
+import io
 import json
 import stat
+from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -57,10 +60,11 @@ def read_table(path: str | Path) -> Table:
         raise DataError(f"{path}: no such file") from None
     if not stat.S_ISREG(mode):  # a folder, a FIFO or a device would hang or mislead
         raise DataError(f"{path}: not a regular file")
+    data = path.read_bytes().removeprefix(codecs.BOM_UTF8)  # spreadsheets write a BOM
     try:
-        text = path.read_text(encoding="utf-8-sig")  # a BOM from spreadsheet exports is fine
+        text = data.decode("utf-8")
     except UnicodeDecodeError as error:
-        line = path.read_bytes()[: error.start].count(b"\n") + 1
+        line = data[: error.start].count(b"\n") + 1
         raise DataError(f"{path}:{line}: not UTF-8 text (save the file as UTF-8)") from None
     if not text.strip():
         raise DataError(f"{path}: the file is empty")
@@ -72,7 +76,9 @@ def read_table(path: str | Path) -> Table:
 
 
 def _read_csv(path: Path, text: str) -> tuple[tuple[str, ...], list[Row]]:
-    reader = csv.reader(text.splitlines(keepends=True), strict=True)
+    # newline="": only \n, \r and \r\n end a line (as the csv module needs), not the other
+    # separators of str.splitlines (U+2028, form feed, ...), which a quoted field may hold.
+    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
     try:
         header = next(reader)
         columns = tuple(name.strip() for name in header)
@@ -95,13 +101,16 @@ def _read_csv(path: Path, text: str) -> tuple[tuple[str, ...], list[Row]]:
 def _read_json_lines(path: Path, text: str) -> tuple[tuple[str, ...], list[Row]]:
     columns: tuple[str, ...] = ()
     rows: list[Row] = []
-    for line, source in enumerate(text.splitlines(), start=1):
+    # Only newline ends a record: a JSON string may hold U+2028 or U+0085 as they are.
+    for line, source in enumerate(text.split("\n"), start=1):
         if not source.strip():
             continue
         try:
-            record = json.loads(source)
+            record = json.loads(source, object_pairs_hook=_object_without_repeated_keys)
         except json.JSONDecodeError as error:
             raise DataError(f"{path}:{line}: not valid JSON: {error.msg}") from None
+        except ValueError as error:  # a repeated key, or an integer of over 4,300 digits
+            raise DataError(f"{path}:{line}: {error}") from None
         if not isinstance(record, dict):
             raise DataError(f"{path}:{line}: expected a JSON object, got {type(record).__name__}")
         if not rows:
@@ -118,9 +127,18 @@ def _read_json_lines(path: Path, text: str) -> tuple[tuple[str, ...], list[Row]]
     return columns, rows
 
 
+def _object_without_repeated_keys(pairs: list[tuple[str, object]]) -> dict[str, object]:
+    """A JSON object as a dict, refusing a key given twice (json.loads keeps the last)."""
+    record = dict(pairs)
+    if len(record) < len(pairs):
+        repeated = next(key for key, count in Counter(key for key, _ in pairs).items() if count > 1)
+        raise ValueError(f"key {repeated!r} appears twice in one record")
+    return record
+
+
 def _check_columns(path: Path, columns: tuple[str, ...]) -> None:
     if "" in columns:
         raise DataError(f"{path}:1: column {columns.index('') + 1} has no name")
-    repeated = sorted({name for name in columns if columns.count(name) > 1})
+    repeated = sorted(name for name, count in Counter(columns).items() if count > 1)
     if repeated:
         raise DataError(f"{path}:1: column name(s) {repeated} appear more than once")

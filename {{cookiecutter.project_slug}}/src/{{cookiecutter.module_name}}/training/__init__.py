@@ -1,6 +1,10 @@
 """Training: losses, seeding, metrics and the generic training loop."""
 
 from .loop import (
+    MAX_HIDDEN_SIZE,
+    MAX_LAYERS,
+    MAX_LR,
+    MAX_SEQUENCE_LENGTH,
     TrainConfig,
     check_resumable,
     evaluate,
@@ -15,6 +19,10 @@ from .metrics import accuracy, expected_calibration_error, macro_f1
 from .seeding import restore_rng_states, rng_states, seed_everything, seeded
 
 __all__ = [
+    "MAX_HIDDEN_SIZE",
+    "MAX_LAYERS",
+    "MAX_LR",
+    "MAX_SEQUENCE_LENGTH",
     "ContrastiveLoss",
     "FocalLoss",
     "TrainConfig",

@@ -31,6 +31,16 @@ Batch = Mapping[str, Tensor]
 LossFn = Callable[[Tensor, Tensor], Tensor]
 
 
+# The largest sizes a run (and a checkpoint) may declare. A typo such as --hidden-size
+# 100000000 is refused in one line instead of exhausting memory; each is far beyond what the
+# models here need (README, "Limits").
+MAX_HIDDEN_SIZE = 4096
+MAX_LAYERS = 64
+MAX_SEQUENCE_LENGTH = 4096
+# AdamW's step moves each weight by about lr: beyond 1 every step overshoots.
+MAX_LR = 1.0
+
+
 def _option(default: Any, help: str) -> Any:
     """A TrainConfig field whose help text the command line shows for its flag."""
     return field(default=default, metadata={"help": help})
@@ -65,6 +75,10 @@ class TrainConfig:
     feature_noise: float = _option(0.0, "tabular augmentation: std of noise on normalised features")
 
     def __post_init__(self) -> None:
+        for option in fields(self):
+            value = getattr(self, option.name)
+            if type(value) is float and not math.isfinite(value):
+                raise ValueError(f"TrainConfig.{option.name} must be a finite number, got {value}")
         positive = ("epochs", "lr", "batch_size", "hidden_size", "num_layers", "num_heads")
         for name in positive:
             if getattr(self, name) <= 0:
@@ -73,11 +87,22 @@ class TrainConfig:
             value = getattr(self, name)
             if value is not None and value <= 0:
                 raise ValueError(f"TrainConfig.{name} must be > 0 or None, got {value}")
+        limits = {
+            "lr": MAX_LR,
+            "hidden_size": MAX_HIDDEN_SIZE,
+            "num_layers": MAX_LAYERS,
+            "max_length": MAX_SEQUENCE_LENGTH,
+        }
+        for name, limit in limits.items():
+            value = getattr(self, name)
+            if value is not None and value > limit:
+                raise ValueError(f"TrainConfig.{name} must be at most {limit}, got {value}")
         for name in ("warmup_fraction", "dropout", "token_dropout"):
             if not 0 <= getattr(self, name) < 1:
                 raise ValueError(f"TrainConfig.{name} must be in [0, 1), got {getattr(self, name)}")
-        if self.feature_noise < 0:
-            raise ValueError(f"TrainConfig.feature_noise must be >= 0, got {self.feature_noise}")
+        for name in ("weight_decay", "feature_noise"):
+            if getattr(self, name) < 0:
+                raise ValueError(f"TrainConfig.{name} must be >= 0, got {getattr(self, name)}")
         if self.hidden_size % self.num_heads:
             raise ValueError(
                 f"TrainConfig.hidden_size ({self.hidden_size}) must be divisible by "
