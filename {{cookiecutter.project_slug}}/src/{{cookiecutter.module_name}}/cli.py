@@ -98,6 +98,8 @@ def _optional(parse: Callable[[str], Any]) -> Callable[[str], Any]:
 _PARSERS: dict[Any, Callable[[str], Any]] = {int: int, float: float, str: str}
 _SPECIAL_PARSERS: dict[str, Callable[[str], Any]] = {
     "epochs": _positive_int,
+    "min_freq": _positive_int,
+    "max_vocab_size": _optional(_positive_int),
     "device": _device,
     "model": str,
 }
@@ -127,7 +129,8 @@ def _add_train_config_options(parser: argparse.ArgumentParser) -> None:
             type=_field_parser(option),
             metavar=option.name.upper(),
             default=argparse.SUPPRESS,  # absent unless given, so "none" can mean None
-            help=f"{option.metadata['help']} (default: {option.default})",
+            # argparse %-formats help texts: a literal "%" must be written "%%".
+            help=f"{option.metadata['help']} (default: {option.default})".replace("%", "%%"),
             **extra,
         )
 

@@ -223,7 +223,9 @@ def fit_preprocessing(
             normalizer=FeatureNormalizer().fit(features), feature_names=train.feature_names
         )
     texts = [str(text) for text in train.inputs]
-    tokenizer = build_tokenizer(texts)
+    tokenizer = build_tokenizer(
+        texts, min_freq=config.min_freq, max_vocab_size=config.max_vocab_size
+    )
     lengths = sorted(len(tokenizer.tokenize(text)) for text in texts)
     covering = lengths[math.ceil(COVERED_TEXTS * len(lengths)) - 1]
     max_length = config.max_length or min(covering, LONGEST_SEQUENCE)
