@@ -101,7 +101,9 @@ def _figure() -> "Figure":
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
 
-    figure = Figure(figsize=(IMAGE_SIZE[0] / DPI, IMAGE_SIZE[1] / DPI), dpi=DPI)
+    figure = Figure(
+        figsize=(IMAGE_SIZE[0] / DPI, IMAGE_SIZE[1] / DPI), dpi=DPI, layout="constrained"
+    )
     FigureCanvasAgg(figure)
     return figure
 
@@ -123,7 +125,6 @@ def draw_confusion_matrix(labels: Sequence[str], counts: Sequence[Sequence[int]]
         for predicted, count in enumerate(row):
             color = "white" if count > largest / 2 else "black"
             axes.text(predicted, true, str(count), ha="center", va="center", color=color)
-    figure.tight_layout()
     return figure
 
 
@@ -151,7 +152,6 @@ def draw_reliability_diagram(calibration: Mapping[str, Any], ece: float) -> "Fig
     axes.set(xlim=(0, 1), ylim=(0, 1), xlabel="confidence", ylabel="accuracy")
     axes.set_title(f"Reliability diagram ({calibration['bins']} bins, ECE {ece:.4f})")
     axes.legend(loc="upper left")
-    figure.tight_layout()
     return figure
 
 
@@ -166,7 +166,6 @@ def draw_learning_curves(history: Sequence[Mapping[str, float]]) -> "Figure":
     loss_axes.legend()
     accuracy_axes.plot(epochs, [epoch["val_accuracy"] for epoch in history], "o-")
     accuracy_axes.set(xlabel="epoch", ylabel="accuracy", title="Validation accuracy")
-    figure.tight_layout()
     return figure
 
 
