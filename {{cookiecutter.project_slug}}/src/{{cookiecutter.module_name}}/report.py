@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
-INSTALL_HINT = "pip install 'matplotlib>=3.8' (or the project's extra: pip install -e '.[report]')"
+INSTALL_HINT = "pip install -e '.[report]' (or: uv sync --extra report)"
 DPI = 100
 IMAGE_SIZE = (800, 600)  # pixels of every image, width by height
 REPORT_FILES = (
