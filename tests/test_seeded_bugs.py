@@ -375,9 +375,19 @@ CATALOGUE = [
         "tokenizer_fitted_on_validation_data",
         "data",
         "task.py",
-        old="tokenizer = build_tokenizer(texts)",
-        new='tokenizer = build_tokenizer(texts + list(data.splits["validation"].inputs))',
+        old="tokenizer = build_tokenizer(\n        texts,",
+        new='tokenizer = build_tokenizer(\n        texts + list(data.splits["validation"].inputs),',
         tests=(TRAINING,),
+    ),
+    # --min-freq parsed, saved in the config and never used: the vocabulary keeps every
+    # one-off word, and the flag's user is none the wiser.
+    SeededBug(
+        "min_freq_not_passed_to_the_tokenizer",
+        "data",
+        "task.py",
+        old="texts, min_freq=config.min_freq, max_vocab_size",
+        new="texts, max_vocab_size",
+        tests=(CLI,),
     ),
     # The normaliser's statistics taken over training and test rows: test data leaks in.
     SeededBug(
@@ -852,6 +862,15 @@ CATALOGUE = [
         new='        prepared.splits["test"],\n        prepared.labels("test"),\n'
         "        len(prepared.label_names),\n    )\n",
         tests=(TRAINING,),
+    ),
+    # A help text with a bare "%": argparse %-formats it, and `train --help` crashes.
+    SeededBug(
+        "help_text_percent_not_escaped",
+        "cli",
+        "cli.py",
+        old='.replace("%", "%%")',
+        new="",
+        tests=(CLI,),
     ),
     # Naive Bayes without smoothing: one word unseen in a class gives it log(0) = -inf.
     SeededBug(

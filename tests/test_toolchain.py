@@ -52,10 +52,11 @@ def pre_commit_hooks(project: Path) -> dict[str, dict]:
 
 class TestDependencies:
     def test_tools_are_dependency_groups_not_extras(self, default_project):
-        """Test and lint tools are PEP 735 groups (dev includes test) and there is no extra:
-        catches test tooling published in the wheel's metadata again."""
+        """Test and lint tools are PEP 735 groups (dev includes test); the one extra is the
+        report's matplotlib, a feature of the package: catches test tooling published in
+        the wheel's metadata again."""
         pyproject = read_pyproject(default_project)
-        assert "optional-dependencies" not in pyproject["project"]
+        assert pyproject["project"]["optional-dependencies"] == {"report": ["matplotlib>=3.8"]}
         groups = pyproject["dependency-groups"]
         assert {"include-group": "test"} in groups["dev"]
         assert any(r.startswith("pytest>=") for r in groups["test"])

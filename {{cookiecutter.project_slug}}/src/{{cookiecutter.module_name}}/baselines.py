@@ -8,10 +8,15 @@ answer it on the same examples the model is scored on:
 - ``bag_of_words`` (text only): multinomial naive Bayes over the training tokenizer's token
   counts with add-one smoothing, the classic strong baseline for short texts (Wang and
   Manning, 2012). A model no better than it is not worth its cost.
+- ``logistic_regression`` (tabular only): a linear model of the normalised features, the
+  classic strong baseline for tables. It minimises scikit-learn's default objective
+  (``LogisticRegression(C=1)``: mean cross-entropy plus an L2 penalty of 1 / (2N) times
+  the squared weights) by L-BFGS in float64, from zero weights, so it is deterministic
+  and its accuracy can be checked against scikit-learn's (README, "Baselines").
 
-Both are fitted on the training split when the model is trained and saved in its checkpoint
-as two count tensors (a few kB). So ``evaluate`` scores them on any labelled file, also
-after the training data is gone, and a baseline can never be refitted on evaluation data.
+They are fitted on the training split when the model is trained and saved in its checkpoint
+as plain tensors (a few kB). So ``evaluate`` scores them on any labelled file, also after
+the training data is gone, and a baseline can never be refitted on evaluation data.
 """
 
 from collections.abc import Mapping
@@ -20,14 +25,21 @@ from typing import Self, TypeGuard
 
 import torch
 from torch import Tensor
+from torch.nn import functional
+
+# L-BFGS iterations of the logistic regression: scikit-learn's default max_iter. On
+# normalised features it converges well before that (README, "Baselines").
+LOGISTIC_MAX_ITERATIONS = 100
 
 
 @dataclass(frozen=True)
 class Baselines:
-    """Training-split counts, from which both baselines predict."""
+    """What the baselines learnt from the training split, from which they predict."""
 
     class_counts: Tensor  # (C,) int64: training examples per class
     token_counts: Tensor | None  # (C, V) int64, text only: occurrences of each id per class
+    logistic_weight: Tensor | None = None  # (C, F) float64, tabular only
+    logistic_bias: Tensor | None = None  # (C,) float64, tabular only
 
     @classmethod
     def fit(
@@ -36,10 +48,14 @@ class Baselines:
         num_classes: int,
         text: Mapping[str, Tensor] | None = None,
         vocab_size: int | None = None,
+        features: Tensor | None = None,
     ) -> Self:
-        """Count the training split: its labels (N,) and, for text, its encoded ``text``
-        {"input_ids", "attention_mask"} (N, T) over a vocabulary of ``vocab_size`` ids."""
+        """Fit on the training split: its labels (N,) and, for text, its encoded ``text``
+        {"input_ids", "attention_mask"} (N, T) over a vocabulary of ``vocab_size`` ids, or
+        for tabular data its normalised ``features`` (N, F), as the model sees them."""
         class_counts = torch.bincount(labels, minlength=num_classes)
+        if features is not None:
+            return cls(class_counts, None, *logistic_regression(features, labels, num_classes))
         if text is None:
             return cls(class_counts, None)
         if vocab_size is None:
@@ -59,6 +75,9 @@ class Baselines:
         if self.token_counts is not None:
             scores = self.bag_of_words_scores(inputs["input_ids"], inputs["attention_mask"])
             predicted["bag_of_words"] = scores.argmax(dim=1)
+        if self.logistic_weight is not None and self.logistic_bias is not None:
+            logits = inputs["features"].double() @ self.logistic_weight.T + self.logistic_bias
+            predicted["logistic_regression"] = logits.argmax(dim=1)
         return predicted
 
     def bag_of_words_scores(self, input_ids: Tensor, attention_mask: Tensor) -> Tensor:
@@ -75,7 +94,12 @@ class Baselines:
 
     def state_dict(self) -> dict[str, Tensor | None]:
         """Plain tensors, for the checkpoint."""
-        return {"class_counts": self.class_counts, "token_counts": self.token_counts}
+        return {
+            "class_counts": self.class_counts,
+            "token_counts": self.token_counts,
+            "logistic_weight": self.logistic_weight,
+            "logistic_bias": self.logistic_bias,
+        }
 
     @classmethod
     def from_state_dict(cls, state: Mapping[str, object]) -> Self:
@@ -94,7 +118,53 @@ class Baselines:
                 "baselines 'token_counts' must be None or an int64 tensor of counts with "
                 f"one row per class ({len(class_counts)})"
             )
-        return cls(class_counts, token_counts)
+        weight, bias = state.get("logistic_weight"), state.get("logistic_bias")
+        if (
+            _is_finite_float64(weight, ndim=2)
+            and _is_finite_float64(bias, ndim=1)
+            and len(weight) == len(bias) == len(class_counts)
+        ):
+            return cls(class_counts, token_counts, weight, bias)
+        if weight is None and bias is None:
+            return cls(class_counts, token_counts)
+        raise ValueError(
+            "baselines 'logistic_weight' and 'logistic_bias' must both be None or finite "
+            f"float64 tensors (C, F) and (C,) with one row per class ({len(class_counts)})"
+        )
+
+
+def logistic_regression(
+    features: Tensor, labels: Tensor, num_classes: int
+) -> tuple[Tensor, Tensor]:
+    """The weight (C, F) and bias (C,) of multinomial logistic regression on ``features``
+    (N, F), with scikit-learn's default L2 penalty (C=1), by L-BFGS from zero weights."""
+    inputs = features.detach().double()
+    weight = torch.zeros(num_classes, inputs.shape[1], dtype=torch.float64, requires_grad=True)
+    bias = torch.zeros(num_classes, dtype=torch.float64, requires_grad=True)
+    penalty = 1 / (2 * len(inputs))  # sklearn's C * sum(loss) + |W|^2 / 2, divided by C * N
+    optimizer = torch.optim.LBFGS(
+        [weight, bias], max_iter=LOGISTIC_MAX_ITERATIONS, line_search_fn="strong_wolfe"
+    )
+
+    def closure() -> Tensor:
+        optimizer.zero_grad()
+        logits = inputs @ weight.T + bias
+        loss = functional.cross_entropy(logits, labels) + penalty * weight.square().sum()
+        loss.backward()  # type: ignore[no-untyped-call]  # unannotated in torch
+        return loss
+
+    with torch.enable_grad():
+        optimizer.step(closure)  # type: ignore[no-untyped-call]  # unannotated in torch
+    return weight.detach(), bias.detach()
+
+
+def _is_finite_float64(value: object, ndim: int) -> TypeGuard[Tensor]:
+    return (
+        isinstance(value, Tensor)
+        and value.dtype == torch.float64
+        and value.ndim == ndim
+        and bool(torch.isfinite(value).all())
+    )
 
 
 def _is_count_tensor(value: object, ndim: int) -> TypeGuard[Tensor]:

@@ -42,7 +42,7 @@ from .baselines import Baselines
 from .data import TASKS, FeatureNormalizer, Task, Tokenizer
 from .models import build_model, model_config, model_task
 
-FORMAT_VERSION = 3  # 3: baselines
+FORMAT_VERSION = 4  # 3: baselines; 4: the logistic-regression baseline, the history
 REQUIRED_KEYS = (
     "format_version",
     "task",
@@ -55,6 +55,7 @@ REQUIRED_KEYS = (
     "normalizer",
     "baselines",
     "data_source",
+    "history",
     "training_state",
 )
 _PLAIN_SCALARS = (str, int, float, bool, type(None))
@@ -79,6 +80,7 @@ class Checkpoint(TypedDict):
     normalizer: FeatureNormalizer | None  # tabular only, when training normalised features
     baselines: Baselines | None  # fitted on the training split; None if saved without them
     data_source: dict[str, Any] | None  # how the training data and its splits were made
+    history: list[dict[str, float | int]]  # one dict of metrics per epoch trained, in order
     training_state: dict[str, Any] | None
 
 
@@ -93,6 +95,7 @@ def save_checkpoint(
     normalizer: FeatureNormalizer | None = None,
     baselines: Baselines | None = None,
     data_source: Mapping[str, Any] | None = None,
+    history: Sequence[Mapping[str, float | int]] = (),
     training_state: Mapping[str, Any] | None = None,
 ) -> None:
     """Write a checkpoint that ``load_checkpoint`` can restore without any other file.
@@ -100,7 +103,9 @@ def save_checkpoint(
     The task follows from the model's forward signature: a text model needs ``tokenizer``
     and ``max_length``, a tabular model ``feature_names`` (and ``normalizer`` when its
     features were normalised). ``baselines``, fitted on the training split, let every
-    evaluation score simple models beside this one. ``data_source`` and ``training_state``
+    evaluation score simple models beside this one. ``history`` holds one dict of numbers
+    per epoch (``{"epoch": 1, "train_loss": ...}``), for learning curves without torch's
+    training state. ``data_source`` and ``training_state``
     (optimizer/scheduler state dicts, epoch, RNG states, ...) must be nested dicts of
     tensors and plain Python values; anything else (a numpy array, a custom object) raises
     TypeError here rather than producing a file that cannot be loaded safely. The file is
@@ -120,11 +125,15 @@ def save_checkpoint(
         "normalizer": None if normalizer is None else normalizer.state_dict(),
         "baselines": None if baselines is None else baselines.state_dict(),
         "data_source": None if data_source is None else dict(data_source),
+        "history": [dict(epoch) for epoch in history],
         "training_state": None if training_state is None else dict(training_state),
     }
     problems = _inconsistencies(
         task, payload["model_config"], label_names, tokenizer, max_length, feature_names, normalizer
-    ) + _baseline_inconsistencies(baselines, label_names, tokenizer)
+    ) + _baseline_inconsistencies(baselines, label_names, tokenizer, feature_names)
+    history_problem = _history_problem(payload["history"])
+    if history_problem:
+        problems.append(history_problem)
     if problems:
         raise ValueError(f"cannot save checkpoint {path}: {'; '.join(problems)}")
     _require_plain(payload, where="checkpoint")
@@ -212,7 +221,7 @@ def load_checkpoint(path: str | PathLike[str]) -> Checkpoint:
         payload["max_length"],
         feature_names,
         normalizer,
-    ) + _baseline_inconsistencies(baselines, label_names, tokenizer)
+    ) + _baseline_inconsistencies(baselines, label_names, tokenizer, feature_names)
     if problems:
         raise fail("; ".join(problems))
     return Checkpoint(
@@ -225,6 +234,7 @@ def load_checkpoint(path: str | PathLike[str]) -> Checkpoint:
         normalizer=normalizer,
         baselines=baselines,
         data_source=payload["data_source"],
+        history=payload["history"],
         training_state=payload["training_state"],
     )
 
@@ -325,6 +335,19 @@ def _type_problem(payload: Mapping[str, Any]) -> str | None:
         type(key) is str and isinstance(value, torch.Tensor) for key, value in state.items()
     ):
         return "model_state must map parameter names to tensors"
+    return _history_problem(payload["history"])
+
+
+def _history_problem(history: object) -> str | None:
+    """Unless ``history`` is a list of dicts from names to numbers, what is wrong. A NaN
+    loss is a number: the history of a run that diverged is worth keeping."""
+    if type(history) is not list:
+        return f"history must be a list of per-epoch dicts, got {_describe(history)}"
+    for index, epoch in enumerate(history):
+        if type(epoch) is not dict or not all(
+            type(key) is str and type(value) in (int, float) for key, value in epoch.items()
+        ):
+            return f"history[{index}] must map names to int or float values, got {_describe(epoch)}"
     return None
 
 
@@ -420,7 +443,10 @@ def _inconsistencies(
 
 
 def _baseline_inconsistencies(
-    baselines: Baselines | None, label_names: Sequence[str], tokenizer: Tokenizer | None
+    baselines: Baselines | None,
+    label_names: Sequence[str],
+    tokenizer: Tokenizer | None,
+    feature_names: Sequence[str] | None,
 ) -> list[str]:
     """Ways the baselines contradict the labels or the tokenizer (empty when they agree)."""
     if baselines is None:
@@ -435,6 +461,12 @@ def _baseline_inconsistencies(
         problems.append(
             f"baselines count tokens of {columns} ids, the tokenizer has "
             f"{None if tokenizer is None else tokenizer.vocab_size}"
+        )
+    weight = baselines.logistic_weight
+    if weight is not None and (feature_names is None or weight.shape[1] != len(feature_names)):
+        problems.append(
+            f"the logistic-regression baseline weighs {weight.shape[1]} features, the model "
+            f"has {None if feature_names is None else len(feature_names)}"
         )
     return problems
 

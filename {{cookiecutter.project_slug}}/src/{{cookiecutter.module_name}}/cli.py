@@ -3,7 +3,7 @@
     python -m <module> train --data PATH [--validation PATH] [--test PATH]
         [--text-column text] [--label-column label] [--model NAME] --out MODEL.pt [options]
     torchrun --standalone --nproc_per_node=N -m <module> train --out model.pt   # N processes
-    python -m <module> evaluate --model MODEL.pt [--data PATH]
+    python -m <module> evaluate --model MODEL.pt [--data PATH] [--report DIR]
     python -m <module> predict --model MODEL.pt TEXT [TEXT ...]
     python -m <module> predict --model MODEL.pt --data ROWS.csv
 
@@ -30,6 +30,7 @@ import torch
 from .data import DataError, read_inputs, read_table
 from .inference import Predictor
 from .models import MODEL_REGISTRY
+from .report import check_report_folder, write_report
 from .task import DataSpec, read_examples, recorded_test_split, score, train_classifier
 from .training import TrainConfig
 from .training.distributed import BACKENDS, is_main_process, process_group
@@ -98,6 +99,8 @@ def _optional(parse: Callable[[str], Any]) -> Callable[[str], Any]:
 _PARSERS: dict[Any, Callable[[str], Any]] = {int: int, float: float, str: str}
 _SPECIAL_PARSERS: dict[str, Callable[[str], Any]] = {
     "epochs": _positive_int,
+    "min_freq": _positive_int,
+    "max_vocab_size": _optional(_positive_int),
     "device": _device,
     "model": str,
 }
@@ -127,7 +130,8 @@ def _add_train_config_options(parser: argparse.ArgumentParser) -> None:
             type=_field_parser(option),
             metavar=option.name.upper(),
             default=argparse.SUPPRESS,  # absent unless given, so "none" can mean None
-            help=f"{option.metadata['help']} (default: {option.default})",
+            # argparse %-formats help texts: a literal "%" must be written "%%".
+            help=f"{option.metadata['help']} (default: {option.default})".replace("%", "%%"),
             **extra,
         )
 
@@ -161,6 +165,12 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate = commands.add_parser("evaluate", help="print a checkpoint's metrics as JSON")
     evaluate.add_argument("--model", type=Path, required=True, help="checkpoint file to load")
     evaluate.add_argument("--data", type=Path, help="labelled file; default: its test split")
+    evaluate.add_argument(
+        "--report",
+        type=Path,
+        metavar="DIR",
+        help="also write report.md with PNG images there (needs matplotlib: the report extra)",
+    )
     evaluate.set_defaults(run=_evaluate)
 
     predict = commands.add_parser("predict", help="print the predicted class of each input")
@@ -233,6 +243,10 @@ def _train(args: argparse.Namespace) -> None:
 
 def _evaluate(args: argparse.Namespace) -> None:
     predictor = Predictor(args.model)
+    if args.report is not None:
+        recorded = (predictor.data_source or {}).get("hashes", {})
+        inputs = [args.model, *([args.data] if args.data else []), *map(Path, recorded)]
+        check_report_folder(args.report, inputs)
     if args.data is None:
         examples = recorded_test_split(predictor)
         source = predictor.data_source or {}
@@ -240,7 +254,10 @@ def _evaluate(args: argparse.Namespace) -> None:
     else:
         examples = read_examples(predictor, args.data)
         scored = {"data": str(args.data)}
-    _print_json({**scored, **score(predictor, examples)})
+    record = {**scored, **score(predictor, examples)}
+    _print_json(record)
+    if args.report is not None:
+        write_report(args.report, record, predictor.history)
 
 
 def _predict(args: argparse.Namespace) -> None:

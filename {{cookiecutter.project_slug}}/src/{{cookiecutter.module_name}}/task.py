@@ -50,10 +50,13 @@ from .models import MODEL_REGISTRY, model_task, models_for
 from .training import (
     TrainConfig,
     accuracy,
+    calibration_bins,
     check_resumable,
+    confusion_matrix,
     expected_calibration_error,
     fit,
     macro_f1,
+    per_class_scores,
     seed_everything,
 )
 from .training.distributed import get_world_size, shard_sampler
@@ -223,7 +226,9 @@ def fit_preprocessing(
             normalizer=FeatureNormalizer().fit(features), feature_names=train.feature_names
         )
     texts = [str(text) for text in train.inputs]
-    tokenizer = build_tokenizer(texts)
+    tokenizer = build_tokenizer(
+        texts, min_freq=config.min_freq, max_vocab_size=config.max_vocab_size
+    )
     lengths = sorted(len(tokenizer.tokenize(text)) for text in texts)
     covering = lengths[math.ceil(COVERED_TEXTS * len(lengths)) - 1]
     max_length = config.max_length or min(covering, LONGEST_SEQUENCE)
@@ -239,7 +244,10 @@ def fit_baselines(
     """The baselines of ``examples`` (the training split), on the inputs the model sees."""
     tokenizer = preprocessing.tokenizer
     if tokenizer is None:
-        return Baselines.fit(torch.tensor(labels), num_classes)
+        features = torch.tensor(examples.inputs, dtype=torch.float32)
+        if preprocessing.normalizer is not None:  # as Predictor.encode normalises them
+            features = preprocessing.normalizer.transform(features)
+        return Baselines.fit(torch.tensor(labels), num_classes, features=features)
     assert preprocessing.max_length is not None
     texts = [str(text) for text in examples.inputs]
     encoded = tokenizer.encode_batch(texts, preprocessing.max_length)
@@ -320,6 +328,7 @@ class TrainedClassifier:
             normalizer=self.preprocessing.normalizer,
             baselines=self.baselines,
             data_source=self.data.source,
+            history=self.history,
             training_state=training_state,
         )
 
@@ -366,7 +375,7 @@ def train_classifier(
 
     def save_state(training_state: dict[str, Any]) -> None:
         assert checkpoint_path is not None
-        trained.save(checkpoint_path, training_state)
+        replace(trained, history=training_state["history"]).save(checkpoint_path, training_state)
 
     history = fit(
         model,
@@ -431,9 +440,11 @@ def recorded_test_split(predictor: Predictor) -> Examples:
 
 
 def score(predictor: Predictor, examples: Examples) -> dict[str, Any]:
-    """The model's accuracy, macro F1 and expected calibration error on labelled
-    ``examples``, beside the accuracy of each of its baselines on the same examples.
+    """The model's accuracy, macro F1, expected calibration error, per-class precision,
+    recall and F1, confusion matrix and calibration bins on labelled ``examples``, beside
+    the accuracy of each of its baselines on the same examples: what ``evaluate`` prints.
 
+    Every metric is computed once over all the examples, never averaged over batches.
     ``beats_baselines`` is true when the model is more accurate than every baseline.
     """
     if not examples:
@@ -451,14 +462,39 @@ def score(predictor: Predictor, examples: Examples) -> dict[str, Any]:
         name: accuracy(guesses, targets)
         for name, guesses in predictor.baselines.predict(predictor.encode(examples.inputs)).items()
     }
+    confusion = confusion_matrix(predicted, targets, num_classes=len(names))
+    per_class = per_class_scores(confusion)
+    counts, confidence_sums, correct_sums = calibration_bins(probabilities, targets)
     return {
         "examples": len(examples),
         "accuracy": model_accuracy,
         "macro_f1": macro_f1(predicted, targets, num_classes=len(names)),
         "ece": expected_calibration_error(probabilities, targets),
+        "per_class": {
+            name: {
+                "precision": per_class["precision"][index].item(),
+                "recall": per_class["recall"][index].item(),
+                "f1": per_class["f1"][index].item(),
+                "support": int(per_class["support"][index]),
+            }
+            for index, name in enumerate(names)
+        },
+        "confusion_matrix": {"labels": list(names), "counts": confusion.tolist()},
+        "calibration": {  # the ECE's bins; None where a bin holds no example
+            "bins": len(counts),
+            "examples": [int(count) for count in counts],
+            "mean_confidence": _bin_means(confidence_sums, counts),
+            "accuracy": _bin_means(correct_sums, counts),
+        },
         "baselines": baselines,
         "beats_baselines": all(model_accuracy > value for value in baselines.values()),
     }
+
+
+def _bin_means(sums: torch.Tensor, counts: torch.Tensor) -> list[float | None]:
+    """Each bin's mean (sum / count), None for a bin without examples."""
+    means = zip(sums.tolist(), counts.tolist(), strict=True)
+    return [None if count == 0 else total / count for total, count in means]
 
 
 # Loaders of file formats that load_data does not read itself, by suffix, e.g.

@@ -5,6 +5,8 @@ capsys), on the small files of conftest.py, never the bundled example. Only the 
 end-to-end test starts a real ``python -m`` process, to prove the module entry point works.
 """
 
+import argparse
+import collections
 import dataclasses
 import errno
 import io
@@ -22,6 +24,8 @@ import {{ cookiecutter.module_name }} as package
 from {{ cookiecutter.module_name }} import cli
 from {{ cookiecutter.module_name }}.checkpoint import load_checkpoint
 from {{ cookiecutter.module_name }}.cli import build_parser, main
+from {{ cookiecutter.module_name }}.data import Tokenizer
+from {{ cookiecutter.module_name }}.task import load_data, spec_from_source
 from {{ cookiecutter.module_name }}.training import TrainConfig
 
 MAX_LENGTH = 16
@@ -69,6 +73,24 @@ def json_lines(capsys: pytest.CaptureFixture[str]) -> list[dict]:
     return [json.loads(line) for line in capsys.readouterr().out.splitlines()]
 
 
+def subcommands() -> dict[str, argparse.ArgumentParser]:
+    """Every subcommand's parser, by name, as the command line builds them."""
+    (commands,) = (
+        action
+        for action in build_parser()._actions
+        if isinstance(action, argparse._SubParsersAction)
+    )
+    return dict(commands.choices)
+
+
+def training_texts(checkpoint: dict) -> list[str]:
+    """The training split of a checkpoint's recorded data, made again."""
+    return [
+        str(text)
+        for text in load_data(spec_from_source(checkpoint["data_source"])).splits["train"].inputs
+    ]
+
+
 class TestTrainCommand:
     def test_trains_on_a_text_file_and_records_it(self, tmp_path, text_csv, capsys):
         """train --data text.csv writes a text checkpoint with the file's label names and
@@ -95,6 +117,48 @@ class TestTrainCommand:
             for action in build_parser()._subparsers._group_actions[0].choices["train"]._actions
         }
         assert {f"config_{field.name}" for field in dataclasses.fields(TrainConfig)} <= options
+
+    def test_min_freq_keeps_only_words_seen_that_often(self, tmp_path, text_csv):
+        """--min-freq 3 leaves exactly the training split's words seen 3 times or more in the
+        vocabulary. Catches: the flag parsed but never passed to build_tokenizer."""
+        out = tmp_path / "model.pt"
+        assert (
+            main(["train", "--data", str(text_csv), "--out", str(out), *TINY, "--min-freq", "3"])
+            == 0
+        )
+        checkpoint = load_checkpoint(out)
+        counts = collections.Counter(
+            token for text in training_texts(checkpoint) for token in Tokenizer.tokenize(text)
+        )
+        assert min(counts.values()) < 3  # the file has rare words for the flag to drop
+        frequent = {word for word, count in counts.items() if count >= 3}
+        assert set(checkpoint["tokenizer"].vocab[2:]) == frequent
+
+    def test_max_vocab_size_caps_the_vocabulary(self, tmp_path, text_csv):
+        """--max-vocab-size 7 gives 7 tokens: [PAD], [UNK] and the 5 most frequent words.
+        Catches: the cap dropped, or counted without the special tokens."""
+        out = tmp_path / "model.pt"
+        cap = ["--max-vocab-size", "7"]
+        assert main(["train", "--data", str(text_csv), "--out", str(out), *TINY, *cap]) == 0
+        checkpoint = load_checkpoint(out)
+        counts = collections.Counter(
+            token for text in training_texts(checkpoint) for token in Tokenizer.tokenize(text)
+        )
+        kept = checkpoint["tokenizer"].vocab[2:]
+        assert len(kept) == 5
+        assert min(counts[word] for word in kept) >= max(
+            count for word, count in counts.items() if word not in kept
+        )
+
+    @pytest.mark.parametrize(
+        "flags",
+        [["--min-freq", "0"], ["--min-freq", "-1"], ["--max-vocab-size", "0"]],
+        ids=["min-freq-0", "min-freq-negative", "max-vocab-0"],
+    )
+    def test_vocabulary_flags_refuse_non_positive_values(self, flags, capsys, tmp_path):
+        """A vocabulary flag below 1 exits 2 with one line, before any work."""
+        assert main(["train", "--out", str(tmp_path / "m.pt"), *flags]) == 2
+        assert_one_line_error(capsys, flags[0], "positive integer")
 
     def test_options_reach_the_config(self, tmp_path, text_csv):
         """--lr, --grad-clip none and --max-length reach the run's saved config. Catches:
@@ -484,6 +548,22 @@ class TestCommandLineErrors:
         path.write_bytes(b"definitely not a checkpoint")
         assert main(["predict", "--model", str(path), "hello"]) == 1
         assert_one_line_error(capsys, str(path))
+
+    @pytest.mark.parametrize("command", sorted(subcommands()))
+    def test_every_subcommand_help_lists_its_options(self, command, capsys):
+        """`COMMAND --help` exits 0 and lists every option of that command; generated from
+        the parser, so a new subcommand is covered too. Catches: a help text argparse cannot
+        format (a bare "%" in it raises TypeError), seen only when someone asks for help."""
+        with pytest.raises(SystemExit) as exit_info:
+            main([command, "--help"])
+        assert exit_info.value.code == 0
+        help_text = capsys.readouterr().out
+        options = [
+            option for action in subcommands()[command]._actions for option in action.option_strings
+        ]
+        assert options
+        missing = [option for option in options if option not in help_text]
+        assert not missing
 
     def test_help_lists_the_commands(self, capsys):
         """--help exits 0 and names every command."""

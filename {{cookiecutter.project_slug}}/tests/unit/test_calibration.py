@@ -5,7 +5,11 @@ import torch
 from hypothesis import given
 from hypothesis import strategies as st
 
-from {{ cookiecutter.module_name }}.training import accuracy, expected_calibration_error
+from {{ cookiecutter.module_name }}.training import (
+    accuracy,
+    calibration_bins,
+    expected_calibration_error,
+)
 
 ATOL = 1e-6  # probabilities are float32: 0.7 is stored as 0.69999999
 
@@ -83,3 +87,26 @@ class TestExpectedCalibrationError:
         """Logits, mismatched shapes, no examples or no bins fail with what was expected."""
         with pytest.raises(ValueError, match=message):
             expected_calibration_error(probabilities, targets.long(), num_bins=num_bins)
+
+
+class TestCalibrationBins:
+    def test_each_example_lands_in_the_bin_of_its_confidence(self):
+        """Four 90 %-sure predictions (two right) fill bin 13 of 15, (0.867, 0.933], and one
+        50 %-sure right one bin 7, (0.467, 0.533]; every other bin is empty. Catches bins
+        of another width or an off-by-one bin index, which the reliability diagram shows."""
+        counts, confidence_sums, correct_sums = calibration_bins(
+            *joined(predictions(0.9, 4, 2), predictions(0.5, 1, 1))
+        )
+        expected_counts = [0.0] * 15
+        expected_counts[13], expected_counts[7] = 4.0, 1.0
+        assert counts.tolist() == expected_counts
+        assert confidence_sums[13].item() == pytest.approx(3.6, abs=ATOL)
+        assert (correct_sums[13].item(), correct_sums[7].item()) == (2.0, 1.0)
+
+    def test_are_the_bins_of_the_ece(self):
+        """ECE is the examples-weighted mean gap of these bins, so the diagram drawn from
+        them shows the number reported. Catches the two binning differently."""
+        probabilities, targets = joined(predictions(0.9, 10, 5), predictions(0.4, 10, 8))
+        counts, confidence_sums, correct_sums = calibration_bins(probabilities, targets)
+        gaps = (correct_sums - confidence_sums).abs().sum() / counts.sum()
+        assert gaps.item() == pytest.approx(expected_calibration_error(probabilities, targets))

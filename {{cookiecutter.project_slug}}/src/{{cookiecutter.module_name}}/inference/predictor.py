@@ -57,6 +57,7 @@ class Predictor:
         self.normalizer = checkpoint["normalizer"]
         self.baselines = checkpoint["baselines"]
         self.data_source = checkpoint["data_source"]
+        self.history = checkpoint["history"]  # per-epoch metrics, for evaluate --report
 
     def predict(self, example: Example) -> Prediction:
         """Predict one text or feature row. Raises TypeError for the wrong kind of input,

@@ -15,7 +15,14 @@ from .loop import (
     warmup_linear_decay,
 )
 from .losses import ContrastiveLoss, FocalLoss
-from .metrics import accuracy, expected_calibration_error, macro_f1
+from .metrics import (
+    accuracy,
+    calibration_bins,
+    confusion_matrix,
+    expected_calibration_error,
+    macro_f1,
+    per_class_scores,
+)
 from .seeding import restore_rng_states, rng_states, seed_everything, seeded
 
 __all__ = [
@@ -27,12 +34,15 @@ __all__ = [
     "FocalLoss",
     "TrainConfig",
     "accuracy",
+    "calibration_bins",
     "check_resumable",
+    "confusion_matrix",
     "evaluate",
     "expected_calibration_error",
     "fit",
     "macro_f1",
     "model_inputs",
+    "per_class_scores",
     "restore_rng_states",
     "rng_states",
     "seed_everything",

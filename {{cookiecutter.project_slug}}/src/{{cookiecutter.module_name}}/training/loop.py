@@ -67,6 +67,10 @@ class TrainConfig:
     max_length: int | None = _option(
         None, "tokens per text; default: covers 99% of the training texts, at most 256"
     )
+    min_freq: int = _option(1, "text: a word enters the vocabulary if seen this often in training")
+    max_vocab_size: int | None = _option(
+        None, "text: most tokens kept, the 2 special ones included; none keeps every word"
+    )
     hidden_size: int = _option(32, "width of the model")
     num_layers: int = _option(1, "transformer blocks")
     num_heads: int = _option(2, "attention heads; must divide hidden_size")
@@ -79,7 +83,15 @@ class TrainConfig:
             value = getattr(self, option.name)
             if type(value) is float and not math.isfinite(value):
                 raise ValueError(f"TrainConfig.{option.name} must be a finite number, got {value}")
-        positive = ("epochs", "lr", "batch_size", "hidden_size", "num_layers", "num_heads")
+        positive = (
+            "epochs",
+            "lr",
+            "batch_size",
+            "hidden_size",
+            "num_layers",
+            "num_heads",
+            "min_freq",
+        )
         for name in positive:
             if getattr(self, name) <= 0:
                 raise ValueError(f"TrainConfig.{name} must be > 0, got {getattr(self, name)}")
@@ -97,6 +109,11 @@ class TrainConfig:
             value = getattr(self, name)
             if value is not None and value > limit:
                 raise ValueError(f"TrainConfig.{name} must be at most {limit}, got {value}")
+        if self.max_vocab_size is not None and self.max_vocab_size < 3:
+            raise ValueError(
+                "TrainConfig.max_vocab_size must be at least 3 (the 2 special tokens and a "
+                f"word) or None, got {self.max_vocab_size}"
+            )
         for name in ("warmup_fraction", "dropout", "token_dropout"):
             if not 0 <= getattr(self, name) < 1:
                 raise ValueError(f"TrainConfig.{name} must be in [0, 1), got {getattr(self, name)}")

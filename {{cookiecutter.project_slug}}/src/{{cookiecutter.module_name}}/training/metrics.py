@@ -14,6 +14,12 @@ def _check_pair(preds: Tensor, targets: Tensor) -> None:
         raise ValueError("preds and targets are empty: a metric needs at least one example")
 
 
+def _check_classes(preds: Tensor, targets: Tensor, num_classes: int) -> None:
+    _check_pair(preds, targets)
+    if preds.min() < 0 or targets.min() < 0 or max(preds.max(), targets.max()) >= num_classes:
+        raise ValueError(f"class indices must lie in [0, {num_classes})")
+
+
 def accuracy(preds: Tensor, targets: Tensor) -> float:
     """Fraction of examples whose predicted class equals the true class."""
     _check_pair(preds, targets)
@@ -27,9 +33,7 @@ def macro_f1(preds: Tensor, targets: Tensor, num_classes: int) -> float:
     ``f1_score(average="macro")`` does): a class absent from both says nothing about the
     model and would otherwise count as a score of 0.
     """
-    _check_pair(preds, targets)
-    if preds.min() < 0 or targets.min() < 0 or max(preds.max(), targets.max()) >= num_classes:
-        raise ValueError(f"class indices must lie in [0, {num_classes})")
+    _check_classes(preds, targets, num_classes)
     true_positives = torch.bincount(targets[preds == targets], minlength=num_classes)
     predicted = torch.bincount(preds, minlength=num_classes)
     actual = torch.bincount(targets, minlength=num_classes)
@@ -39,13 +43,42 @@ def macro_f1(preds: Tensor, targets: Tensor, num_classes: int) -> float:
     return f1.float().mean().item()
 
 
-def expected_calibration_error(probabilities: Tensor, targets: Tensor, num_bins: int = 15) -> float:
-    """How far confidence is from accuracy, on average over examples (Guo et al., 2017).
+def confusion_matrix(preds: Tensor, targets: Tensor, num_classes: int) -> Tensor:
+    """(C, C) int64 counts: row i, column j holds the examples of true class i predicted j."""
+    _check_classes(preds, targets, num_classes)
+    flat = torch.bincount(targets * num_classes + preds, minlength=num_classes * num_classes)
+    return flat.reshape(num_classes, num_classes)
+
+
+def per_class_scores(confusion: Tensor) -> dict[str, Tensor]:
+    """Precision, recall and F1 (C,) float64 and support (C,) of a confusion matrix.
+
+    Precision is the share of a class's predictions that are right (a column), recall the
+    share of its examples found (a row). A ratio over zero examples is 0, as scikit-learn's
+    ``zero_division=0`` has it: a class never predicted has no precision to credit.
+    """
+    true_positives = confusion.diagonal().double()
+    predicted, actual = confusion.sum(dim=0).double(), confusion.sum(dim=1).double()
+
+    def ratio(numerator: Tensor, denominator: Tensor) -> Tensor:
+        return torch.where(denominator > 0, numerator / denominator.clamp(min=1), 0.0)
+
+    return {
+        "precision": ratio(true_positives, predicted),
+        "recall": ratio(true_positives, actual),
+        "f1": ratio(2 * true_positives, predicted + actual),  # 2TP / (2TP + FP + FN)
+        "support": confusion.sum(dim=1),
+    }
+
+
+def calibration_bins(
+    probabilities: Tensor, targets: Tensor, num_bins: int = 15
+) -> tuple[Tensor, Tensor, Tensor]:
+    """The bins of ``expected_calibration_error``: per bin (num_bins,) float64, the number
+    of examples, the sum of their confidences and the number of them that are right.
 
     Each example's confidence (its top probability) falls into one of ``num_bins`` equal
-    bins of (0, 1]; ECE is the mean over bins of |accuracy - mean confidence| in the bin,
-    weighted by the share of examples it holds. 0 for a model whose 80 %-sure answers are
-    right 80 % of the time; a model that is always sure and always wrong scores 1.
+    bins of (0, 1]. A reliability diagram plots correct / count against confidence / count.
     """
     if probabilities.ndim != 2 or probabilities.shape[0] != targets.shape[0] or targets.ndim != 1:
         raise ValueError(
@@ -62,7 +95,19 @@ def expected_calibration_error(probabilities: Tensor, targets: Tensor, num_bins:
     correct = (predictions == targets).double()  # (N,)
     # Bin b holds confidences in (b / M, (b + 1) / M]; a confidence of exactly 0 joins bin 0.
     bins = (confidences * num_bins).ceil().long().clamp(min=1, max=num_bins) - 1  # (N,)
+    counts = torch.bincount(bins, minlength=num_bins).double()
     confidence_sums = torch.zeros(num_bins, dtype=torch.float64).index_add_(0, bins, confidences)
     correct_sums = torch.zeros(num_bins, dtype=torch.float64).index_add_(0, bins, correct)
+    return counts, confidence_sums, correct_sums
+
+
+def expected_calibration_error(probabilities: Tensor, targets: Tensor, num_bins: int = 15) -> float:
+    """How far confidence is from accuracy, on average over examples (Guo et al., 2017).
+
+    Over the bins of ``calibration_bins``, ECE is the mean of |accuracy - mean confidence|
+    in a bin, weighted by the share of examples it holds. 0 for a model whose 80 %-sure
+    answers are right 80 % of the time; a model that is always sure and always wrong scores 1.
+    """
+    _, confidence_sums, correct_sums = calibration_bins(probabilities, targets, num_bins)
     # sum_b (n_b / N) * |acc_b - conf_b| == sum_b |correct_b - confidence_b| / N
     return ((correct_sums - confidence_sums).abs().sum() / targets.numel()).item()
