@@ -5,8 +5,10 @@ names in class-index order and the preprocessing that training used: for text th
 vocabulary and the sequence length, for tabular data the feature names and the feature
 normaliser's statistics. It holds the baselines fitted on the training split (see
 ``baselines``), so every evaluation can score them beside the model. It also records where
-its training data came from (so `evaluate` can score the test split it was trained with)
-and, optionally, the state needed to resume training. Serving code rebuilds the model and
+its training data came from (so `evaluate` can score the test split it was trained with),
+the run's per-epoch metrics (``history``), which epoch it keeps and why training stopped,
+and, optionally, the state needed to resume training (``train`` writes that to a second
+file beside the one it serves from). Serving code rebuilds the model and
 its preprocessing from the file instead of re-deriving them, so inference sees exactly the
 preprocessing that training saw.
 
@@ -57,6 +59,8 @@ REQUIRED_KEYS = (
     "data_source",
     "training_state",
 )
+# Plain data about the run that produced the weights; absent from files saved without it.
+RUN_KEYS = ("history", "best_epoch", "stop_reason")
 _PLAIN_SCALARS = (str, int, float, bool, type(None))
 # Building a model costs time per layer even on the meta device (milliseconds each), so a
 # small file cannot make loading take minutes by declaring thousands of them.
@@ -80,6 +84,9 @@ class Checkpoint(TypedDict):
     baselines: Baselines | None  # fitted on the training split; None if saved without them
     data_source: dict[str, Any] | None  # how the training data and its splits were made
     training_state: dict[str, Any] | None
+    history: list[dict[str, float]] | None  # one dict of metrics per epoch trained
+    best_epoch: int | None  # the epoch whose weights these are
+    stop_reason: str | None  # why training ended, e.g. "patience"
 
 
 def save_checkpoint(
@@ -94,6 +101,9 @@ def save_checkpoint(
     baselines: Baselines | None = None,
     data_source: Mapping[str, Any] | None = None,
     training_state: Mapping[str, Any] | None = None,
+    history: Sequence[Mapping[str, float]] | None = None,
+    best_epoch: int | None = None,
+    stop_reason: str | None = None,
 ) -> None:
     """Write a checkpoint that ``load_checkpoint`` can restore without any other file.
 
@@ -103,7 +113,9 @@ def save_checkpoint(
     evaluation score simple models beside this one. ``data_source`` and ``training_state``
     (optimizer/scheduler state dicts, epoch, RNG states, ...) must be nested dicts of
     tensors and plain Python values; anything else (a numpy array, a custom object) raises
-    TypeError here rather than producing a file that cannot be loaded safely. The file is
+    TypeError here rather than producing a file that cannot be loaded safely. ``history``
+    (a dict of metric name -> number per epoch), ``best_epoch`` and ``stop_reason`` describe
+    the run, for readers that never build the model (learning curves). The file is
     written to a temporary name and then renamed, so a crash mid-write never leaves a
     truncated checkpoint behind.
     """
@@ -121,6 +133,9 @@ def save_checkpoint(
         "baselines": None if baselines is None else baselines.state_dict(),
         "data_source": None if data_source is None else dict(data_source),
         "training_state": None if training_state is None else dict(training_state),
+        "history": None if history is None else [dict(metrics) for metrics in history],
+        "best_epoch": best_epoch,
+        "stop_reason": stop_reason,
     }
     problems = _inconsistencies(
         task, payload["model_config"], label_names, tokenizer, max_length, feature_names, normalizer
@@ -176,7 +191,7 @@ def load_checkpoint(path: str | PathLike[str]) -> Checkpoint:
             f"format version {payload['format_version']!r}, but this code reads "
             f"version {FORMAT_VERSION}"
         )
-    problem = _type_problem(payload) or _weights_problem(payload)
+    problem = _type_problem(payload) or _run_problem(payload) or _weights_problem(payload)
     if problem:
         raise fail(problem)
     try:
@@ -226,6 +241,9 @@ def load_checkpoint(path: str | PathLike[str]) -> Checkpoint:
         baselines=baselines,
         data_source=payload["data_source"],
         training_state=payload["training_state"],
+        history=payload.get("history"),
+        best_epoch=payload.get("best_epoch"),
+        stop_reason=payload.get("stop_reason"),
     )
 
 
@@ -325,6 +343,29 @@ def _type_problem(payload: Mapping[str, Any]) -> str | None:
         type(key) is str and isinstance(value, torch.Tensor) for key, value in state.items()
     ):
         return "model_state must map parameter names to tensors"
+    return None
+
+
+def _run_problem(payload: Mapping[str, Any]) -> str | None:
+    """What is wrong with the run's record (history, best epoch, stop reason), if present."""
+    history = payload.get("history")
+    if history is not None and not (
+        type(history) is list
+        and all(
+            type(metrics) is dict
+            and all(
+                type(name) is str and type(value) in (int, float) for name, value in metrics.items()
+            )
+            for metrics in history
+        )
+    ):
+        return f"history must be a list of dicts of metric name -> number, got {_describe(history)}"
+    best_epoch = payload.get("best_epoch")
+    if best_epoch is not None and type(best_epoch) is not int:
+        return f"best_epoch must be an int, got {_describe(best_epoch)}"
+    stop_reason = payload.get("stop_reason")
+    if stop_reason is not None and type(stop_reason) is not str:
+        return f"stop_reason must be a str, got {_describe(stop_reason)}"
     return None
 
 

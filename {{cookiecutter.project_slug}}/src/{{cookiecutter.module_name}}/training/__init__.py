@@ -1,6 +1,9 @@
 """Training: losses, seeding, metrics and the generic training loop."""
 
 from .loop import (
+    STOPPED_AFTER_ALL_EPOCHS,
+    STOPPED_BY_PATIENCE,
+    FitResult,
     TrainConfig,
     check_resumable,
     evaluate,
@@ -15,7 +18,10 @@ from .metrics import accuracy, expected_calibration_error, macro_f1
 from .seeding import restore_rng_states, rng_states, seed_everything, seeded
 
 __all__ = [
+    "STOPPED_AFTER_ALL_EPOCHS",
+    "STOPPED_BY_PATIENCE",
     "ContrastiveLoss",
+    "FitResult",
     "FocalLoss",
     "TrainConfig",
     "accuracy",
