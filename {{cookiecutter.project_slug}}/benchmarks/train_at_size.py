@@ -243,6 +243,8 @@ def bench_fit(folder: Path, rows: int) -> None:
         seed_everything(0)
         return build_classifier(config, prepared.task, num_classes, preprocessing)
 
+    # The first optimizer of a process imports torch._dynamo (about a second): not fit's cost.
+    torch.optim.AdamW([torch.zeros(1, requires_grad=True)], fused=True)
     model = build()
     fit_seconds, _ = timed(lambda: fit(model, train_loader, val_loader, config, log=None))
     assert preprocessing.tokenizer is not None
