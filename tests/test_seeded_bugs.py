@@ -528,14 +528,15 @@ CATALOGUE = [
         new="for start in range(0, len(examples) - step + 1, step):",
         tests=(INFERENCE,),
     ),
-    # drop_last on the training loader: the same few examples miss every epoch they land
-    # in the ragged batch, and a split smaller than one batch trains on nothing.
+    # Full batches only (drop_last): the same few examples miss every epoch they land in
+    # the ragged batch, and a split smaller than one batch trains on nothing.
     SeededBug(
         "training_loader_drops_the_last_batch",
         "aggregation",
-        "task.py",
-        old="shuffle=sampler is None, sampler=sampler\n",
-        new="shuffle=sampler is None, sampler=sampler, drop_last=True\n",
+        "data/batching.py",
+        old="for indices in torch.split(self._order(), self.batch_size):",
+        new="for indices in torch.split(self._order(), self.batch_size)"
+        "[: self._num_examples() // self.batch_size]:",
         tests=(DATA_CONTRACT,),
     ),
     # --- ordering and shuffling ------------------------------------------------------
@@ -620,6 +621,55 @@ CATALOGUE = [
         "training/loop.py",
         old='        restore_rng_states(resume_state["rng"])\n',
         new="",
+        tests=(TRAINING,),
+    ),
+    # --- early stopping, the best epoch and what train writes --------------------------
+    # The best epoch is tracked and logged, but the model keeps the last epoch's weights.
+    SeededBug(
+        "best_epoch_not_restored",
+        "training",
+        "training/loop.py",
+        old="    model.load_state_dict(best_weights)\n",
+        new="",
+        tests=(TRAINING,),
+    ),
+    # The epochs-without-improvement counter is not reset by an improvement: patience
+    # counts every bad epoch of the run and stops it too early.
+    SeededBug(
+        "patience_counter_never_reset",
+        "training",
+        "training/loop.py",
+        old="            stale_epochs = 0\n",
+        new="",
+        tests=(TRAINING,),
+    ),
+    # A resumed run forgets the best weights so far: it ends with those it resumed from.
+    SeededBug(
+        "resume_forgets_the_best_weights",
+        "ordering",
+        "training/loop.py",
+        old='        best_weights = dict(resume_state["best_weights"])\n',
+        new="",
+        tests=(TRAINING,),
+    ),
+    # The metrics file rewritten with the latest epoch only: the learning curve is lost.
+    SeededBug(
+        "metrics_file_holds_the_last_epoch_only",
+        "wiring",
+        "task.py",
+        old='write_metrics(metrics_path(checkpoint_path), training_state["history"])',
+        new='write_metrics(metrics_path(checkpoint_path), training_state["history"][-1:])',
+        tests=(TRAINING,),
+    ),
+    # The serving checkpoint written after every epoch: a run killed at epoch 2 of 8 leaves
+    # a model.pt that evaluate scores as if it were the result.
+    SeededBug(
+        "serving_checkpoint_written_every_epoch",
+        "wiring",
+        "task.py",
+        old='        write_metrics(metrics_path(checkpoint_path), training_state["history"])\n',
+        new='        write_metrics(metrics_path(checkpoint_path), training_state["history"])\n'
+        '        replace(trained, history=training_state["history"]).save(checkpoint_path)\n',
         tests=(TRAINING,),
     ),
     # --- wiring and configuration ----------------------------------------------------

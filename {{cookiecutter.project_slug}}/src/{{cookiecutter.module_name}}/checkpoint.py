@@ -5,8 +5,10 @@ names in class-index order and the preprocessing that training used: for text th
 vocabulary and the sequence length, for tabular data the feature names and the feature
 normaliser's statistics. It holds the baselines fitted on the training split (see
 ``baselines``), so every evaluation can score them beside the model. It also records where
-its training data came from (so `evaluate` can score the test split it was trained with)
-and, optionally, the state needed to resume training. Serving code rebuilds the model and
+its training data came from (so `evaluate` can score the test split it was trained with),
+the run's per-epoch metrics (``history``), which epoch it keeps and why training stopped,
+and, optionally, the state needed to resume training (``train`` writes that to a second
+file beside the one it serves from). Serving code rebuilds the model and
 its preprocessing from the file instead of re-deriving them, so inference sees exactly the
 preprocessing that training saw.
 
@@ -56,6 +58,8 @@ REQUIRED_KEYS = (
     "baselines",
     "data_source",
     "history",
+    "best_epoch",
+    "stop_reason",
     "training_state",
 )
 _PLAIN_SCALARS = (str, int, float, bool, type(None))
@@ -81,6 +85,8 @@ class Checkpoint(TypedDict):
     baselines: Baselines | None  # fitted on the training split; None if saved without them
     data_source: dict[str, Any] | None  # how the training data and its splits were made
     history: list[dict[str, float | int]]  # one dict of metrics per epoch trained, in order
+    best_epoch: int | None  # the epoch whose weights these are
+    stop_reason: str | None  # why training ended, e.g. "patience"
     training_state: dict[str, Any] | None
 
 
@@ -96,6 +102,8 @@ def save_checkpoint(
     baselines: Baselines | None = None,
     data_source: Mapping[str, Any] | None = None,
     history: Sequence[Mapping[str, float | int]] = (),
+    best_epoch: int | None = None,
+    stop_reason: str | None = None,
     training_state: Mapping[str, Any] | None = None,
 ) -> None:
     """Write a checkpoint that ``load_checkpoint`` can restore without any other file.
@@ -105,7 +113,8 @@ def save_checkpoint(
     features were normalised). ``baselines``, fitted on the training split, let every
     evaluation score simple models beside this one. ``history`` holds one dict of numbers
     per epoch (``{"epoch": 1, "train_loss": ...}``), for learning curves without torch's
-    training state. ``data_source`` and ``training_state``
+    training state; ``best_epoch`` and ``stop_reason`` say which epoch's weights these are
+    and why the run ended. ``data_source`` and ``training_state``
     (optimizer/scheduler state dicts, epoch, RNG states, ...) must be nested dicts of
     tensors and plain Python values; anything else (a numpy array, a custom object) raises
     TypeError here rather than producing a file that cannot be loaded safely. The file is
@@ -126,6 +135,8 @@ def save_checkpoint(
         "baselines": None if baselines is None else baselines.state_dict(),
         "data_source": None if data_source is None else dict(data_source),
         "history": [dict(epoch) for epoch in history],
+        "best_epoch": best_epoch,
+        "stop_reason": stop_reason,
         "training_state": None if training_state is None else dict(training_state),
     }
     problems = _inconsistencies(
@@ -185,7 +196,7 @@ def load_checkpoint(path: str | PathLike[str]) -> Checkpoint:
             f"format version {payload['format_version']!r}, but this code reads "
             f"version {FORMAT_VERSION}"
         )
-    problem = _type_problem(payload) or _weights_problem(payload)
+    problem = _type_problem(payload) or _run_problem(payload) or _weights_problem(payload)
     if problem:
         raise fail(problem)
     try:
@@ -235,6 +246,8 @@ def load_checkpoint(path: str | PathLike[str]) -> Checkpoint:
         baselines=baselines,
         data_source=payload["data_source"],
         history=payload["history"],
+        best_epoch=payload["best_epoch"],
+        stop_reason=payload["stop_reason"],
         training_state=payload["training_state"],
     )
 
@@ -348,6 +361,16 @@ def _history_problem(history: object) -> str | None:
             type(key) is str and type(value) in (int, float) for key, value in epoch.items()
         ):
             return f"history[{index}] must map names to int or float values, got {_describe(epoch)}"
+    return None
+
+
+def _run_problem(payload: Mapping[str, Any]) -> str | None:
+    """What is wrong with the epoch the weights come from, or why the run stopped."""
+    best_epoch, stop_reason = payload["best_epoch"], payload["stop_reason"]
+    if best_epoch is not None and type(best_epoch) is not int:
+        return f"best_epoch must be an int or None, got {_describe(best_epoch)}"
+    if stop_reason is not None and type(stop_reason) is not str:
+        return f"stop_reason must be a str or None, got {_describe(stop_reason)}"
     return None
 
 

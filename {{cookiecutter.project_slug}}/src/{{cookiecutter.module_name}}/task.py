@@ -10,11 +10,20 @@ Text data (a text column) gets a tokenizer built on the training split; tabular 
 in the checkpoint, with the label names and where the data came from, so serving and
 ``evaluate`` preprocess exactly as training did. So are the baselines (``baselines.py``)
 fitted on the training split, which ``score`` reports beside the model.
+
+``train --out model.pt`` writes three files: ``model.pt`` once training ends, with the
+weights of the best validation epoch and nothing to resume from (what serving reads);
+``model.resume.pt`` after every epoch, with the last epoch's weights and the optimizer,
+scheduler and RNG states that continue the run exactly; and ``model.metrics.jsonl``, one
+line of metrics per epoch, which any tool reads without torch.
 """
 
 import hashlib
 import inspect
+import json
+import logging
 import math
+import os
 from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
@@ -22,7 +31,6 @@ from typing import Any
 
 import torch
 from torch import nn
-from torch.utils.data import DataLoader, Dataset
 
 from .baselines import Baselines
 from .checkpoint import load_checkpoint, save_checkpoint
@@ -33,6 +41,7 @@ from .data import (
     FeatureNormalizer,
     GaussianNoise,
     Task,
+    TensorBatches,
     TextDataset,
     TokenDropout,
     Tokenizer,
@@ -48,6 +57,7 @@ from .data import (
 from .inference import Predictor
 from .models import MODEL_REGISTRY, model_task, models_for
 from .training import (
+    STOPPED_AFTER_ALL_EPOCHS,
     TrainConfig,
     accuracy,
     calibration_bins,
@@ -59,7 +69,9 @@ from .training import (
     per_class_scores,
     seed_everything,
 )
-from .training.distributed import get_world_size, shard_sampler
+from .training.distributed import get_world_size, is_main_process, shard_sampler
+
+LOGGER = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -203,7 +215,7 @@ class Preprocessing:
 
     def dataset(
         self, examples: Examples, labels: list[int], num_classes: int, augment: Any = None
-    ) -> Dataset[dict[str, torch.Tensor]]:
+    ) -> TextDataset | FeatureDataset:
         """The encoded dataset of ``examples``: the same preprocessing for every split."""
         if self.tokenizer is not None:
             assert self.max_length is not None
@@ -305,19 +317,22 @@ def build_classifier(
 
 @dataclass(frozen=True)
 class TrainedClassifier:
-    """What ``train_classifier`` returns: the trained model, its data, preprocessing and
-    baselines."""
+    """What ``train_classifier`` returns: the trained model (the weights of its best epoch),
+    its data, preprocessing, baselines, and how training went."""
 
     model: nn.Module
     data: PreparedData
     preprocessing: Preprocessing
     baselines: Baselines
     history: list[dict[str, float]]
+    best_epoch: int = 0
+    stop_reason: str = STOPPED_AFTER_ALL_EPOCHS
 
     def save(self, path: str | Path, training_state: Mapping[str, Any] | None = None) -> None:
         """Write the checkpoint ``train`` writes: the model with its preprocessing, baselines
-        and data record, all ``Predictor`` and ``evaluate`` need. ``training_state`` (what
-        ``fit`` hands its ``save_state``) makes it a checkpoint a run can resume from."""
+        and data record, all ``Predictor`` and ``evaluate`` need, and the history, best epoch
+        and stop reason. ``training_state`` (what ``fit`` hands its ``save_state``) makes it
+        a checkpoint a run can resume from."""
         save_checkpoint(
             path,
             model=self.model,
@@ -328,9 +343,29 @@ class TrainedClassifier:
             normalizer=self.preprocessing.normalizer,
             baselines=self.baselines,
             data_source=self.data.source,
-            history=self.history,
             training_state=training_state,
+            history=self.history,
+            best_epoch=self.best_epoch,
+            stop_reason=self.stop_reason,
         )
+
+
+def resume_path(checkpoint: str | Path) -> Path:
+    """Where ``train --out checkpoint`` keeps the state to resume from: model.resume.pt."""
+    return Path(checkpoint).with_suffix(".resume.pt")
+
+
+def metrics_path(checkpoint: str | Path) -> Path:
+    """Where ``train --out checkpoint`` writes its per-epoch metrics: model.metrics.jsonl."""
+    return Path(checkpoint).with_suffix(".metrics.jsonl")
+
+
+def write_metrics(path: Path, history: list[dict[str, float]]) -> None:
+    """One JSON object per epoch, rewritten whole (to a temporary file, then renamed), so a
+    resumed run's file holds each epoch once and a crash leaves the previous version."""
+    partial = path.with_name(f".{path.name}.partial")
+    partial.write_text("".join(json.dumps(metrics) + "\n" for metrics in history))
+    os.replace(partial, path)
 
 
 def train_classifier(
@@ -339,15 +374,18 @@ def train_classifier(
     checkpoint_path: str | Path | None = None,
     *,
     resume_from: str | Path | None = None,
-    log: Callable[[str], None] | None = print,
+    log: Callable[[str], None] | None = LOGGER.info,
+    progress: bool = False,
 ) -> TrainedClassifier:
     """Train a classifier on ``data``: the pipeline behind ``cli train``.
 
     Seeds first, so the model's initial weights, the shuffling and the augmentation all
     follow from ``config.seed``. Preprocessing and the baselines are fitted on the training
-    split only, and only the training split is augmented. With ``checkpoint_path`` a
-    checkpoint is written after every epoch; ``resume_from`` continues a run from such a
-    checkpoint and ends with the same weights as an uninterrupted run.
+    split only, and only the training split is augmented. With ``checkpoint_path`` the
+    resume state and the metrics file beside it are written after every epoch, and the
+    checkpoint itself (the best epoch's weights) once training ends: a run killed midway
+    leaves no checkpoint that looks finished. ``resume_from`` (a ``resume_path``) continues
+    a run and ends with the same weights as an uninterrupted run.
     """
     seed_everything(config.seed)
     prepared = load_data(data)
@@ -367,7 +405,10 @@ def train_classifier(
         checkpoint = load_checkpoint(resume_from)
         resume_state = checkpoint["training_state"]
         if resume_state is None:
-            raise ValueError(f"cannot resume from {resume_from}: it holds no training state")
+            raise ValueError(
+                f"cannot resume from {resume_from}: it holds no training state (resume from "
+                "the .resume.pt file that train writes beside its checkpoint)"
+            )
         check_resumable(config, resume_state["config"])
         model.load_state_dict(checkpoint["model"].state_dict())
 
@@ -375,9 +416,12 @@ def train_classifier(
 
     def save_state(training_state: dict[str, Any]) -> None:
         assert checkpoint_path is not None
-        replace(trained, history=training_state["history"]).save(checkpoint_path, training_state)
+        replace(trained, history=training_state["history"]).save(
+            resume_path(checkpoint_path), training_state
+        )
+        write_metrics(metrics_path(checkpoint_path), training_state["history"])
 
-    history = fit(
+    result = fit(
         model,
         train_loader,
         val_loader,
@@ -385,15 +429,25 @@ def train_classifier(
         resume_state=resume_state,
         save_state=save_state if checkpoint_path is not None else None,
         log=log,
+        progress=progress,
     )
-    return replace(trained, history=history)
+    trained = replace(
+        trained,
+        history=result.history,
+        best_epoch=result.best_epoch,
+        stop_reason=result.stop_reason,
+    )
+    if checkpoint_path is not None and is_main_process():
+        trained.save(checkpoint_path)
+    return trained
 
 
 def training_loaders(
     data: PreparedData, preprocessing: Preprocessing, config: TrainConfig
-) -> tuple[DataLoader[dict[str, torch.Tensor]], DataLoader[dict[str, torch.Tensor]]]:
-    """The training loader (augmented, reshuffled every epoch, one shard per process under
-    torchrun) and the validation loader (neither augmented nor shuffled)."""
+) -> tuple[TensorBatches, TensorBatches]:
+    """The training batches (augmented, reshuffled every epoch, one shard per process under
+    torchrun) and the validation batches (neither augmented nor shuffled), sliced from
+    each split's tensors, encoded once."""
     num_classes = len(data.label_names)
     augment = augmentation(config, data.task)
     train_set = preprocessing.dataset(
@@ -404,10 +458,10 @@ def training_loaders(
     )
     # Under torchrun each process gets its own shard; config.batch_size is per process.
     sampler = shard_sampler(train_set, seed=config.seed) if get_world_size() > 1 else None
-    train_loader = DataLoader(
-        train_set, batch_size=config.batch_size, shuffle=sampler is None, sampler=sampler
+    train_loader = TensorBatches(
+        train_set, config.batch_size, shuffle=sampler is None, sampler=sampler
     )
-    return train_loader, DataLoader(val_set, batch_size=256)
+    return train_loader, TensorBatches(val_set, 256)
 
 
 def augmentation(config: TrainConfig, task: Task) -> Any:

@@ -25,7 +25,7 @@ from {{ cookiecutter.module_name }} import cli
 from {{ cookiecutter.module_name }}.checkpoint import load_checkpoint
 from {{ cookiecutter.module_name }}.cli import build_parser, main
 from {{ cookiecutter.module_name }}.data import Tokenizer
-from {{ cookiecutter.module_name }}.task import load_data, spec_from_source
+from {{ cookiecutter.module_name }}.task import load_data, metrics_path, resume_path, spec_from_source
 from {{ cookiecutter.module_name }}.training import TrainConfig
 
 MAX_LENGTH = 16
@@ -102,6 +102,51 @@ class TestTrainCommand:
         assert checkpoint["label_names"] == ("account", "delivery", "refund")
         assert checkpoint["data_source"]["path"] == str(text_csv.resolve())
 
+    def test_logs_to_stderr_and_writes_the_metrics_beside_the_checkpoint(
+        self, tmp_path, text_csv, capsys
+    ):
+        """train logs its epoch lines on stderr, leaving stdout empty, and writes
+        model.metrics.jsonl (one JSON line per epoch). Catches progress printed to stdout,
+        where it would mix with the JSON of evaluate and predict in a pipe."""
+        out = tmp_path / "model.pt"
+        assert main(["train", "--data", str(text_csv), "--out", str(out), *TINY]) == 0
+        captured = capsys.readouterr()
+        assert captured.out == ""
+        assert "epoch 1/1" in captured.err
+        assert len(metrics_path(out).read_text().splitlines()) == 1
+
+    def test_quiet_logs_nothing(self, tmp_path, text_csv, capsys):
+        """train --quiet trains and saves without a line on stdout or stderr. Catches:
+        --quiet parsed and ignored."""
+        out = tmp_path / "model.pt"
+        assert main(["train", "--data", str(text_csv), "--out", str(out), "--quiet", *TINY]) == 0
+        assert capsys.readouterr() == ("", "")
+        assert out.exists()
+
+    @pytest.mark.parametrize("command", ["train", "evaluate", "predict"])
+    def test_threads_reaches_torch(self, command, tmp_path, monkeypatch, capsys):
+        """--threads 3 sets torch's intra-op threads before the command runs, for every
+        command (here each then fails on a missing file). Catches the option parsed and
+        dropped: torch's default, a thread per core, trained several times slower here."""
+        chosen = []
+        monkeypatch.setattr(torch, "set_num_threads", chosen.append)
+        missing = str(tmp_path / "missing")
+        arguments = {
+            "train": ["--data", f"{missing}.csv", "--out", str(tmp_path / "model.pt")],
+            "evaluate": ["--model", f"{missing}.pt"],
+            "predict": ["--model", f"{missing}.pt", "a text"],
+        }
+        assert main([command, "--threads", "3", *arguments[command]]) == 1
+        assert chosen == [3]
+
+    def test_refuses_an_out_that_is_the_data_file(self, tmp_path, text_csv, capsys):
+        """train --out DATA.csv exits 2 naming the input, and the data file is unchanged.
+        Catches: minutes of training, then the user's data overwritten by a checkpoint."""
+        before = text_csv.read_bytes()
+        assert main(["train", "--data", str(text_csv), "--out", str(text_csv), *TINY]) == 2
+        assert_one_line_error(capsys, "would overwrite the input file")
+        assert text_csv.read_bytes() == before
+
     def test_trains_a_tabular_model_on_numeric_columns(self, tabular_checkpoint):
         """A file without a text column trains the MLP on its numeric columns."""
         checkpoint = load_checkpoint(tabular_checkpoint)
@@ -166,7 +211,7 @@ class TestTrainCommand:
         out = tmp_path / "model.pt"
         argv = ["train", "--data", str(text_csv), "--out", str(out), *TINY]
         assert main([*argv, "--lr", "0.02", "--grad-clip", "none", "--max-length", "5"]) == 0
-        saved = load_checkpoint(out)["training_state"]["config"]
+        saved = load_checkpoint(resume_path(out))["training_state"]["config"]
         assert (saved["lr"], saved["grad_clip"], saved["max_length"]) == (0.02, None, 5)
 
     def test_data_options_reach_the_data_record(self, tmp_path, support_rows, write_table):

@@ -24,7 +24,7 @@ import {{ cookiecutter.module_name }} as package
 from {{ cookiecutter.module_name }}.cli import main
 from {{ cookiecutter.module_name }}.inference import Predictor
 from {{ cookiecutter.module_name }}.models import MLPClassifier, TransformerClassifier
-from {{ cookiecutter.module_name }}.task import DEFAULT_DATA, load_data
+from {{ cookiecutter.module_name }}.task import DEFAULT_DATA, load_data, resume_path
 from {{ cookiecutter.module_name }}.training import TrainConfig, accuracy, fit, train_one_epoch
 from {{ cookiecutter.module_name }}.training.distributed import (
     TORCHRUN_VARIABLES,
@@ -391,14 +391,15 @@ class TestDataParallelTraining:
         run = torchrun_train(checkpoint, epochs=1)
         assert run.returncode == 0, run.stderr
 
-        assert run.stdout.count("epoch 1/1") == 1, run.stdout
+        assert run.stderr.count("epoch 1/1") == 1, run.stderr
         payload = torch.load(checkpoint, weights_only=True)
         assert not [key for key in payload["model_state"] if key.startswith("module.")]
-        assert payload["training_state"]["world_size"] == 2
+        resume = torch.load(resume_path(checkpoint), weights_only=True)
+        assert resume["training_state"]["world_size"] == 2
         shard_size = math.ceil(len(load_data(DEFAULT_DATA).splits["train"]) / 2)
-        steps = payload["training_state"]["scheduler"]["last_epoch"]
+        steps = resume["training_state"]["scheduler"]["last_epoch"]
         assert steps == math.ceil(shard_size / TrainConfig().batch_size)
-        logged = payload["training_state"]["history"][-1]
+        logged = payload["history"][payload["best_epoch"] - 1]
         served_accuracy, served_loss = served_validation_metrics(Predictor(checkpoint))
         assert served_accuracy == pytest.approx(logged["val_accuracy"])
         assert served_loss == pytest.approx(logged["val_loss"], rel=1e-4)

@@ -5,6 +5,7 @@ tiny TrainConfig on the small text and tabular files of conftest.py, never on th
 example, so they hold whatever data the project is pointed at.
 """
 
+import json
 import random
 from copy import deepcopy
 from dataclasses import asdict, replace
@@ -28,8 +29,17 @@ from {{ cookiecutter.module_name }}.data import (
 )
 from {{ cookiecutter.module_name }}.inference import Predictor
 from {{ cookiecutter.module_name }}.models import MODEL_REGISTRY, MLPClassifier, models_for
-from {{ cookiecutter.module_name }}.task import DataSpec, TrainedClassifier, score, train_classifier
+from {{ cookiecutter.module_name }}.task import (
+    DataSpec,
+    TrainedClassifier,
+    metrics_path,
+    resume_path,
+    score,
+    train_classifier,
+)
 from {{ cookiecutter.module_name }}.training import (
+    STOPPED_AFTER_ALL_EPOCHS,
+    STOPPED_BY_PATIENCE,
     FocalLoss,
     TrainConfig,
     accuracy,
@@ -474,7 +484,7 @@ def fit_tiny_mlp(epochs=3, *, checkpoint=None, resume=False, log=None):
     def save_state(training_state):
         torch.save({"model": model.state_dict(), "training_state": training_state}, checkpoint)
 
-    history = fit(
+    result = fit(
         model,
         train_loader,
         val_loader,
@@ -483,7 +493,7 @@ def fit_tiny_mlp(epochs=3, *, checkpoint=None, resume=False, log=None):
         save_state=save_state if checkpoint else None,
         log=log,
     )
-    return model, history
+    return model, result.history
 
 
 class TestFit:
@@ -494,8 +504,8 @@ class TestFit:
         """
         lines = []
         _, history = fit_tiny_mlp(epochs=3, log=lines.append)
-        assert len(lines) == 3
-        assert lines[0].startswith("epoch 1/3")
+        assert [line.split()[1] for line in lines[:3]] == ["1/3", "2/3", "3/3"]
+        assert lines[3].startswith("kept epoch")
         assert [metrics["epoch"] for metrics in history] == [1, 2, 3]
         assert set(history[0]) == {
             "epoch",
@@ -515,7 +525,8 @@ class TestFit:
         train_loader = DataLoader(feature_items(20, seed=0), batch_size=8)
         val_loader = DataLoader(feature_items(12, seed=1), batch_size=12)
         train_loss = sum(batch_loss(model, b) * len(b["label"]) for b in train_loader) / 20
-        history = fit(model, train_loader, val_loader, TrainConfig(epochs=1, lr=1e-12), log=None)
+        config = TrainConfig(epochs=1, lr=1e-12)
+        history = fit(model, train_loader, val_loader, config, log=None).history
         val_loss = evaluate(model, val_loader, nn.CrossEntropyLoss())["loss"]
         assert history[0]["train_loss"] == pytest.approx(train_loss, abs=1e-5)
         assert history[0]["val_loss"] == pytest.approx(val_loss, abs=1e-5)
@@ -544,6 +555,112 @@ class TestFit:
         resumed, history = fit_tiny_mlp(checkpoint=checkpoint, resume=True)
         assert history == expected_history
         assert_same_weights(resumed, uninterrupted)
+
+
+class ScoresItsInputWhenEvaluated(nn.Module):
+    """Trains like a tiny MLP; in eval mode returns its input as logits, so a test's
+    validation data alone decides each epoch's validation loss."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.mlp = tiny_mlp()
+
+    def forward(self, features: torch.Tensor) -> torch.Tensor:
+        return self.mlp(features) if self.training else features
+
+
+class ScriptedValidation:
+    """A validation loader whose n-th pass yields logits ``scale * one_hot(label)``: the
+    larger the scale, the lower that epoch's validation loss."""
+
+    def __init__(self, scales: list[float], first_pass: int = 0) -> None:
+        self.scales, self.passes = scales, first_pass
+        self.labels = torch.tensor([0, 1, 2, 1])
+
+    def __iter__(self):
+        scale = self.scales[self.passes]
+        self.passes += 1
+        logits = scale * nn.functional.one_hot(self.labels, NUM_CLASSES).float()
+        yield {"features": logits, "label": self.labels}
+
+
+# Validation losses fall at epochs 1, 2 and 4 and rise after: with patience 2 the run
+# stops after epoch 6 and keeps epoch 4. (A counter not reset at epoch 4 stops after 5.)
+SCALES = [1.0, 2.0, 1.5, 3.0, 0.5, 0.5, 0.5, 0.5]
+
+
+def fit_scripted(patience, *, epochs=8, checkpoint=None, resume=False, log=None):
+    """Fit ScoresItsInputWhenEvaluated against the SCALES script; returns the model, the
+    FitResult and a copy of the weights after each epoch."""
+    seed_everything(0)
+    model = ScoresItsInputWhenEvaluated()
+    weights: list[dict[str, torch.Tensor]] = []
+    resume_state = None
+    if resume:
+        saved = torch.load(checkpoint, weights_only=True)
+        model.load_state_dict(saved["model"])
+        resume_state = saved["training_state"]
+
+    def record(line):
+        if line.startswith("epoch"):
+            weights.append(deepcopy(model.state_dict()))
+        if log is not None:
+            log(line)
+
+    def save_state(training_state):
+        torch.save({"model": model.state_dict(), "training_state": training_state}, checkpoint)
+
+    first_pass = resume_state["epoch"] if resume_state else 0
+    result = fit(
+        model,
+        DataLoader(feature_items(16, seed=0), batch_size=8, shuffle=True),
+        ScriptedValidation(SCALES, first_pass),
+        TrainConfig(epochs=epochs, lr=1e-2, patience=patience),
+        resume_state=resume_state,
+        save_state=save_state if checkpoint else None,
+        log=record,
+    )
+    return model, result, weights
+
+
+def crash_after_epoch(number):
+    def log(line):
+        if line.startswith(f"epoch {number}/"):
+            raise Interrupted(line)
+
+    return log
+
+
+class TestEarlyStopping:
+    def test_keeps_the_weights_of_the_best_epoch(self):
+        """Without patience all 8 epochs run, and the model ends with the weights it had
+        after epoch 4, the lowest validation loss. Catches the last epoch's weights kept
+        while the validation loss rose for 4 epochs."""
+        model, result, weights = fit_scripted(patience=None)
+        assert (len(result.history), result.best_epoch) == (8, 4)
+        assert result.stop_reason == STOPPED_AFTER_ALL_EPOCHS
+        for name, value in model.state_dict().items():
+            assert torch.equal(value, weights[3][name]), name
+
+    def test_patience_stops_after_that_many_epochs_without_improvement(self):
+        """With patience 2 the run stops after epoch 6 (epochs 5 and 6 do not beat epoch 4)
+        and says so. Catches patience ignored, and a counter that epoch 4's improvement
+        does not reset (the run would stop after epoch 5)."""
+        _, result, _ = fit_scripted(patience=2)
+        assert [metrics["epoch"] for metrics in result.history] == [1, 2, 3, 4, 5, 6]
+        assert (result.best_epoch, result.stop_reason) == (4, STOPPED_BY_PATIENCE)
+
+    def test_resuming_mid_patience_matches_an_uninterrupted_run(self, tmp_path):
+        """Crash after epoch 5 (one epoch without improvement), resume: the run stops after
+        the same epoch, with the same history and bit-identical best weights. Catches a
+        resume that forgets the best weights or the patience count."""
+        checkpoint = tmp_path / "state.pt"
+        expected_model, expected, _ = fit_scripted(patience=2)
+        with pytest.raises(Interrupted):
+            fit_scripted(patience=2, checkpoint=checkpoint, log=crash_after_epoch(5))
+        model, result, _ = fit_scripted(patience=2, checkpoint=checkpoint, resume=True)
+        assert result == expected
+        assert_same_weights(model, expected_model)
 
 
 class TestOverfitting:
@@ -677,15 +794,58 @@ class TestTrainClassifier:
         assert trained.history[-1]["val_accuracy"] == metrics["accuracy"]
 
     def test_checkpoint_serves_the_trained_model(self, one_epoch_run):
-        """The checkpoint written after the last epoch rebuilds a model with the returned
-        model's weights and the data's label names. Catches a checkpoint written before the
-        last update, or one that names the classes of another dataset."""
+        """The checkpoint written when training ends rebuilds a model with the returned
+        model's weights and the data's label names, and records the run (history, best
+        epoch, stop reason) but no state to resume from. Catches a checkpoint written
+        before the last update, one that names the classes of another dataset, and
+        optimizer state shipped to serving."""
         trained, path = one_epoch_run
         checkpoint = load_checkpoint(path)
         assert_same_weights(checkpoint["model"], trained.model)
         assert checkpoint["label_names"] == ("account", "delivery", "refund")
-        assert checkpoint["training_state"]["epoch"] == 1
+        assert checkpoint["training_state"] is None
+        assert checkpoint["history"] == trained.history
+        assert (checkpoint["best_epoch"], checkpoint["stop_reason"]) == (
+            1,
+            STOPPED_AFTER_ALL_EPOCHS,
+        )
         assert torch.equal(checkpoint["baselines"].token_counts, trained.baselines.token_counts)
+
+    def test_the_resume_state_is_written_beside_the_checkpoint(self, one_epoch_run):
+        """model.resume.pt holds the state after the last epoch run. Catches: the state
+        to resume from lost with the move out of the serving checkpoint."""
+        _, path = one_epoch_run
+        assert load_checkpoint(resume_path(path))["training_state"]["epoch"] == 1
+
+    def test_the_metrics_file_has_a_json_line_per_epoch(self, tmp_path, text_data):
+        """model.metrics.jsonl holds one JSON object per epoch, equal to the history, readable
+        without torch. Catches a file holding only the last epoch, or rewritten per step."""
+        path = tmp_path / "model.pt"
+        trained = train_classifier(TINY_TEXT_CONFIG, text_data, path, log=None)
+        lines = metrics_path(path).read_text().splitlines()
+        assert [json.loads(line) for line in lines] == trained.history
+        assert len(lines) == TINY_TEXT_CONFIG.epochs
+
+    def test_keeps_the_epoch_of_the_lowest_validation_loss(
+        self, tmp_path, support_rows, write_table
+    ):
+        """On labels that have nothing to do with the texts, memorising the training split
+        makes the validation loss rise; the model returned is the one of the epoch with the
+        lowest validation loss, and its weights score that epoch's loss. Catches the last
+        epoch's weights kept, or a best epoch chosen by another metric."""
+        labels = [("refund", "delivery", "account")[index % 3] for index in range(36)]
+        random.Random(0).shuffle(labels)
+        rows = [{**row, "label": label} for row, label in zip(support_rows, labels, strict=True)]
+        data = DataSpec(path=write_table(tmp_path / "noise.csv", rows))
+        config = replace(TINY_TEXT_CONFIG, epochs=6, lr=0.2, warmup_fraction=0.0, dropout=0.0)
+        trained = train_classifier(config, data, log=None)
+        losses = [metrics["val_loss"] for metrics in trained.history]
+        assert losses.index(min(losses)) + 1 == trained.best_epoch < len(losses)
+        validation = trained.data.splits["validation"]
+        dataset = trained.preprocessing.dataset(validation, trained.data.labels("validation"), 3)
+        loader = DataLoader(dataset, batch_size=len(dataset))
+        score_now = evaluate(trained.model, loader, nn.CrossEntropyLoss())["loss"]
+        assert score_now == pytest.approx(min(losses), abs=1e-6)
 
     def test_saving_the_result_writes_everything_serving_needs(self, tmp_path, one_epoch_run):
         """``TrainedClassifier.save`` writes the trained weights with the run's labels,
@@ -764,9 +924,21 @@ class TestTrainClassifier:
         uninterrupted = train_classifier(TINY_TEXT_CONFIG, text_data, log=None)
         with pytest.raises(Interrupted):
             train_classifier(TINY_TEXT_CONFIG, text_data, path, log=crash)
-        resumed = train_classifier(TINY_TEXT_CONFIG, text_data, path, resume_from=path, log=None)
+        resumed = train_classifier(
+            TINY_TEXT_CONFIG, text_data, path, resume_from=resume_path(path), log=None
+        )
         assert resumed.history == uninterrupted.history
         assert_same_weights(resumed.model, uninterrupted.model)
+
+    def test_an_interrupted_run_leaves_no_checkpoint_to_serve(self, tmp_path, text_data):
+        """A run stopped after epoch 1 of 2 leaves its resume state but no model.pt, so
+        evaluate cannot score a half-trained model as if it were the result. Catches the
+        serving checkpoint written after every epoch."""
+        path = tmp_path / "model.pt"
+        with pytest.raises(Interrupted):
+            train_classifier(TINY_TEXT_CONFIG, text_data, path, log=crash)
+        assert resume_path(path).exists()
+        assert not path.exists()
 
     def test_refuses_to_resume_under_another_config(self, text_data, one_epoch_run):
         """Resuming with another lr raises ValueError naming the field and both values,
@@ -774,7 +946,9 @@ class TestTrainClassifier:
         _, path = one_epoch_run
         config = replace(TINY_TEXT_CONFIG, epochs=1)
         with pytest.raises(ValueError, match=r"lr: 0.02 -> 0.001"):
-            train_classifier(replace(config, lr=1e-3), text_data, resume_from=path, log=None)
+            train_classifier(
+                replace(config, lr=1e-3), text_data, resume_from=resume_path(path), log=None
+            )
 
     def test_refuses_to_resume_without_training_state(
         self, tmp_path, text_data, untrained_checkpoint

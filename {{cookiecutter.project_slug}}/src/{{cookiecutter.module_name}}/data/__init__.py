@@ -2,6 +2,7 @@
 datasets, and the bundled example sentences."""
 
 from .augmentation import GaussianNoise, TokenDropout
+from .batching import TensorBatches
 from .dataset import FeatureDataset, TextDataset
 from .example import LABEL_NAMES, bundled_table, make_example_texts
 from .files import DataError, Row, Table, read_table
@@ -46,6 +47,7 @@ __all__ = [
     "Row",
     "Table",
     "Task",
+    "TensorBatches",
     "TextDataset",
     "TokenDropout",
     "Tokenizer",

@@ -1,7 +1,9 @@
 """PyTorch datasets: text for the transformer, tabular features for the MLP.
 
 Inputs are validated and encoded once at construction, so a bad label or a non-string
-text fails immediately with its index instead of deep inside a training epoch.
+text fails immediately with its index instead of deep inside a training epoch. Indexed with
+an int they return one example; with a tensor of indices, the batch of those examples in
+one operation (see ``batching``), augmented with a fresh draw for every example.
 """
 
 import operator
@@ -78,7 +80,7 @@ class TextDataset(Dataset[dict[str, Tensor]]):
     def __len__(self) -> int:
         return self.input_ids.shape[0]
 
-    def __getitem__(self, index: int) -> dict[str, Tensor]:
+    def __getitem__(self, index: int | Tensor) -> dict[str, Tensor]:
         input_ids, attention_mask = self.input_ids[index], self.attention_mask[index]
         if self.augment is not None:
             input_ids = self.augment(input_ids, attention_mask)
@@ -114,7 +116,7 @@ class FeatureDataset(Dataset[dict[str, Tensor]]):
     def __len__(self) -> int:
         return self.features.shape[0]
 
-    def __getitem__(self, index: int) -> dict[str, Tensor]:
+    def __getitem__(self, index: int | Tensor) -> dict[str, Tensor]:
         features = self.features[index]
         if self.augment is not None:
             features = self.augment(features)

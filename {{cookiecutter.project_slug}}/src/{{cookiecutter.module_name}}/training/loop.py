@@ -11,24 +11,36 @@ its own shard of the training data, and only rank 0 logs and writes checkpoints.
 process none of that happens, so single-process results are exactly what they were.
 """
 
+import logging
 import math
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sized
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field, fields
-from typing import Any
+from typing import Any, Protocol
 
 import torch
 from torch import Tensor, nn
 from torch.optim import Optimizer
 from torch.optim.lr_scheduler import LambdaLR, LRScheduler
-from torch.utils.data import DataLoader, DistributedSampler
+from torch.utils.data import DistributedSampler
 
 from .distributed import all_reduce_sum, data_parallel, get_world_size, is_main_process
 from .metrics import accuracy, macro_f1
+from .progress import epoch_progress
 from .seeding import restore_rng_states, rng_states
 
 Batch = Mapping[str, Tensor]
 LossFn = Callable[[Tensor, Tensor], Tensor]
+LOGGER = logging.getLogger(__name__)
+# Why fit stopped, as its result and the checkpoint record it.
+STOPPED_AFTER_ALL_EPOCHS = "all epochs"
+STOPPED_BY_PATIENCE = "patience"
+
+
+class Batches(Sized, Iterable[Batch], Protocol):
+    """What fit trains on: batches, and how many there are per epoch (for the schedule).
+    A DataLoader or a ``data.TensorBatches``; a ``sampler`` attribute that is a
+    DistributedSampler is moved to each new epoch."""
 
 
 # The largest sizes a run (and a checkpoint) may declare. A typo such as --hidden-size
@@ -51,13 +63,18 @@ class TrainConfig:
     """Everything that decides a training run; every field is a ``train`` flag of the CLI.
 
     The defaults train the default text model (bag of n-grams) to >= 95 % validation
-    accuracy on the bundled data in about a second on a laptop CPU. The learning rate suits
-    the transformer and the MLP too (same accuracy on the bundled and scikit-learn data).
+    accuracy on the bundled data in a fraction of a second on a laptop CPU. The learning
+    rate suits the transformer and the MLP too (same accuracy on the bundled and
+    scikit-learn data). The batch size and patience were chosen on the 20,000-row text CSV
+    of benchmarks/train_at_size.py (README, "Training at size"): a step costs about the
+    same at 16 examples as at 64 (the optimizer updates every embedding table each step),
+    so 128 trains an epoch 5 times faster than 16, and the validation loss was lowest at
+    epoch 1-3 and rose after, at every batch size tried.
     """
 
-    epochs: int = _option(8, "passes over the training split")
+    epochs: int = _option(8, "passes over the training split (at most, with --patience)")
     lr: float = _option(2e-2, "peak learning rate of AdamW")
-    batch_size: int = _option(16, "examples per step (per process under torchrun)")
+    batch_size: int = _option(128, "examples per step (per process under torchrun)")
     seed: int = _option(0, "seeds the weights, the shuffling and the augmentation")
     device: str = _option("cpu", "where to train, e.g. cuda")
     grad_clip: float | None = _option(1.0, "max global gradient norm; none turns clipping off")
@@ -77,6 +94,9 @@ class TrainConfig:
     dropout: float = _option(0.1, "dropout probability inside the model")
     token_dropout: float = _option(0.1, "text augmentation: chance a training token becomes [UNK]")
     feature_noise: float = _option(0.0, "tabular augmentation: std of noise on normalised features")
+    patience: int | None = _option(
+        2, "stop after this many epochs without a lower validation loss; none: never"
+    )
 
     def __post_init__(self) -> None:
         for option in fields(self):
@@ -95,7 +115,7 @@ class TrainConfig:
         for name in positive:
             if getattr(self, name) <= 0:
                 raise ValueError(f"TrainConfig.{name} must be > 0, got {getattr(self, name)}")
-        for name in ("grad_clip", "max_length"):
+        for name in ("grad_clip", "max_length", "patience"):
             value = getattr(self, name)
             if value is not None and value <= 0:
                 raise ValueError(f"TrainConfig.{name} must be > 0 or None, got {value}")
@@ -183,12 +203,13 @@ def train_one_epoch(
     grad_clip: float | None = None,
     device: torch.device | str = "cpu",
     epoch: int = 1,
+    on_step: Callable[[float], None] | None = None,
 ) -> float:
     """One pass over ``loader`` in train mode, stepping the scheduler after every batch.
 
     Returns the mean training loss per example, over all processes when several train
     together. ``epoch`` only names the epoch in the error raised when the loss becomes
-    NaN or Inf.
+    NaN or Inf; ``on_step`` receives each batch's loss (a progress bar).
     """
     model.train()  # dropout on: a model left in eval mode by evaluation would train without it
     total_loss, num_examples = 0.0, 0
@@ -203,6 +224,8 @@ def train_one_epoch(
             ) from error
         if scheduler is not None:
             scheduler.step()
+        if on_step is not None:
+            on_step(loss)
         total_loss += loss * len(batch["label"])
         num_examples += len(batch["label"])
     if num_examples == 0:
@@ -258,25 +281,42 @@ def _format_epoch(metrics: Mapping[str, float], epochs: int) -> str:
     return f"epoch {metrics['epoch']}/{epochs}  {values}"
 
 
+@dataclass(frozen=True)
+class FitResult:
+    """What ``fit`` returns. The model it trained holds the weights of ``best_epoch``."""
+
+    history: list[dict[str, float]]  # one metrics dict per epoch run
+    best_epoch: int  # the epoch of the lowest validation loss (the first, on a tie)
+    stop_reason: str  # STOPPED_AFTER_ALL_EPOCHS or STOPPED_BY_PATIENCE
+
+
 def fit(
     model: nn.Module,
-    train_loader: DataLoader[Any],
+    train_loader: Batches,
     val_loader: Iterable[Batch],
     config: TrainConfig,
     *,
     loss_fn: LossFn | None = None,
     resume_state: Mapping[str, Any] | None = None,
     save_state: Callable[[dict[str, Any]], None] | None = None,
-    log: Callable[[str], None] | None = print,
-) -> list[dict[str, float]]:
-    """Train for ``config.epochs`` with AdamW and a warm-up/linear-decay schedule, evaluating
-    on ``val_loader`` after every epoch. Returns one metrics dict per epoch.
+    log: Callable[[str], None] | None = LOGGER.info,
+    progress: bool = False,
+) -> FitResult:
+    """Train for up to ``config.epochs`` with AdamW and a warm-up/linear-decay schedule,
+    evaluating on ``val_loader`` after every epoch, and end with the weights of the epoch of
+    the lowest validation loss. With ``config.patience`` N, stop once N epochs in a row
+    have not lowered it.
+
+    The validation loss, not accuracy, decides: it moves with every example's confidence,
+    so it shows overfitting (a model growing sure of its mistakes) epochs before accuracy,
+    which on a small validation split moves in steps and ties.
 
     Does not seed: seed before building the model and the loaders. After every epoch
     ``save_state`` (if given) receives the training state (optimizer, scheduler, epoch,
-    RNG states, history); passing that state back as ``resume_state``, to a model holding
-    the weights saved with it, continues exactly where the run stopped. ``log`` receives
-    one line per epoch (None for silence).
+    RNG states, history, the best epoch and its weights); passing that state back as
+    ``resume_state``, to a model holding the weights the run had then, continues exactly
+    where the run stopped. ``log`` receives one line per epoch (None for silence);
+    ``progress`` shows a progress bar per epoch when stderr is a terminal.
 
     Under torchrun every process calls ``fit`` with its own shard of the data (a
     ``DistributedSampler``, reshuffled every epoch); gradients are averaged across processes,
@@ -295,7 +335,8 @@ def fit(
     warmup_steps = int(config.warmup_fraction * total_steps)
     scheduler = LambdaLR(optimizer, warmup_linear_decay(warmup_steps, total_steps))
     history: list[dict[str, float]] = []
-    first_epoch = 1
+    first_epoch, best_epoch, best_loss, stale_epochs = 1, 0, math.inf, 0
+    best_weights = _copy_weights(model)
     if resume_state is not None:
         _check_world_size(resume_state)
         optimizer.load_state_dict(resume_state["optimizer"])
@@ -303,21 +344,32 @@ def fit(
         history = [dict(metrics) for metrics in resume_state["history"]]
         restore_rng_states(resume_state["rng"])
         first_epoch = resume_state["epoch"] + 1
+        best_epoch, best_loss = resume_state["best_epoch"], resume_state["best_loss"]
+        stale_epochs = resume_state["stale_epochs"]
+        best_weights = dict(resume_state["best_weights"])
 
+    stop_reason = STOPPED_AFTER_ALL_EPOCHS
     for epoch in range(first_epoch, config.epochs + 1):
+        if config.patience is not None and stale_epochs >= config.patience:
+            stop_reason = STOPPED_BY_PATIENCE  # a run resumed after it had already stopped
+            break
         sampler = getattr(train_loader, "sampler", None)
         if isinstance(sampler, DistributedSampler):
             sampler.set_epoch(epoch)  # a new order every epoch, agreed by every process
-        train_loss = train_one_epoch(
-            trained,
-            train_loader,
-            loss_fn,
-            optimizer,
-            scheduler=scheduler,
-            grad_clip=config.grad_clip,
-            device=device,
-            epoch=epoch,
-        )
+        with epoch_progress(
+            len(train_loader), f"epoch {epoch}/{config.epochs}", progress and is_main_process()
+        ) as on_step:
+            train_loss = train_one_epoch(
+                trained,
+                train_loader,
+                loss_fn,
+                optimizer,
+                scheduler=scheduler,
+                grad_clip=config.grad_clip,
+                device=device,
+                epoch=epoch,
+                on_step=on_step,
+            )
         val_metrics = evaluate(model, val_loader, loss_fn, device)
         metrics = {
             "epoch": epoch,
@@ -326,6 +378,11 @@ def fit(
             "lr": float(scheduler.get_last_lr()[0]),
         }
         history.append(metrics)
+        if val_metrics["loss"] < best_loss:
+            best_epoch, best_loss, best_weights = epoch, val_metrics["loss"], _copy_weights(model)
+            stale_epochs = 0
+        else:
+            stale_epochs += 1
         if save_state is not None and is_main_process():
             save_state(
                 {
@@ -336,11 +393,26 @@ def fit(
                     "rng": rng_states(),
                     "history": history,
                     "world_size": get_world_size(),
+                    "best_epoch": best_epoch,
+                    "best_loss": best_loss,
+                    "stale_epochs": stale_epochs,
+                    "best_weights": best_weights,
                 }
             )
         if log is not None and is_main_process():
             log(_format_epoch(metrics, config.epochs))
-    return history
+        if config.patience is not None and stale_epochs >= config.patience:
+            stop_reason = STOPPED_BY_PATIENCE
+            break
+    model.load_state_dict(best_weights)
+    if log is not None and is_main_process():
+        log(f"kept epoch {best_epoch} (lowest val_loss {best_loss:.4g}); stopped: {stop_reason}")
+    return FitResult(history, best_epoch, stop_reason)
+
+
+def _copy_weights(model: nn.Module) -> dict[str, Tensor]:
+    """A copy of the model's state that later steps do not change."""
+    return {name: value.detach().clone() for name, value in model.state_dict().items()}
 
 
 def _check_world_size(saved: Mapping[str, Any]) -> None:
