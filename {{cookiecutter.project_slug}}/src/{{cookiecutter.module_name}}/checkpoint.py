@@ -29,7 +29,6 @@ mixed checkpoint, and a killed save leaves nothing a later one trips over.
 import math
 import os
 import pickle
-import secrets
 import stat
 import zipfile
 from collections.abc import Mapping, Sequence
@@ -40,6 +39,7 @@ from typing import IO, Any, TypedDict
 import torch
 from torch import nn
 
+from .atomic import write_atomically
 from .baselines import Baselines
 from .data import TASKS, FeatureNormalizer, Task, Tokenizer
 from .models import build_model, model_config, model_task
@@ -149,31 +149,7 @@ def save_checkpoint(
         raise ValueError(f"cannot save checkpoint {path}: {'; '.join(problems)}")
     _require_plain(payload, where="checkpoint")
 
-    _write_atomically(Path(path), payload)
-
-
-def _write_atomically(path: Path, payload: dict[str, Any]) -> None:
-    """torch.save to a unique temporary file beside ``path``, synced, then renamed onto it.
-
-    The temporary file is created with the usual permissions (0o666 less the umask), not
-    tempfile's owner-only 0o600, so the checkpoint is as readable as any file one writes.
-    """
-    partial = path.with_name(f".{path.name}.{secrets.token_hex(8)}.partial")
-    descriptor = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
-    try:
-        with os.fdopen(descriptor, "wb") as file:
-            torch.save(payload, file)
-            file.flush()
-            os.fsync(file.fileno())
-        os.replace(partial, path)
-    except BaseException:
-        os.unlink(partial)
-        raise
-    folder = os.open(path.parent, os.O_RDONLY)
-    try:
-        os.fsync(folder)  # the rename itself survives a power cut
-    finally:
-        os.close(folder)
+    write_atomically(Path(path), lambda file: torch.save(payload, file))
 
 
 def load_checkpoint(path: str | PathLike[str]) -> Checkpoint:

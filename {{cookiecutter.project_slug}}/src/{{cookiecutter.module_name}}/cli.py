@@ -47,6 +47,7 @@ from .training.distributed import BACKENDS, is_main_process, process_group
 
 EXIT_FAILURE = 1  # the command ran but could not finish (e.g. a corrupt checkpoint)
 EXIT_USAGE = 2  # the command line itself is wrong (argparse's convention)
+EXIT_INTERRUPTED = 130  # Ctrl-C: 128 + SIGINT, what a shell reports
 # Intra-op threads of torch for every command. Measured (README, "Training at size"): the
 # models here are small, so on a 2-core machine torch's default of one thread per core
 # trained the 20,000-row text CSV 1.3x slower than one thread, with the same metrics.
@@ -84,8 +85,12 @@ def _device(value: str) -> str:
         device = torch.device(value)
     except RuntimeError as error:
         raise argparse.ArgumentTypeError(f"not a torch device: {value!r}") from error
+    if device.type == "meta":
+        raise argparse.ArgumentTypeError("meta: that device holds shapes, not data to train on")
     if device.type == "cuda" and not torch.cuda.is_available():
         raise argparse.ArgumentTypeError(f"{value}: torch sees no CUDA device here")
+    if device.type == "mps" and not torch.backends.mps.is_available():
+        raise argparse.ArgumentTypeError(f"{value}: torch sees no Apple GPU (mps) here")
     return value
 
 
@@ -225,6 +230,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     except UsageError as error:
         print(f"error: {error} (see --help)", file=sys.stderr)
         return EXIT_USAGE
+    except KeyboardInterrupt:
+        print(f"error: {args.command} interrupted (Ctrl-C)", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    except FloatingPointError as error:  # fit's guard against a NaN or infinite loss
+        print(f"error: {error} (--lr, --grad-clip)", file=sys.stderr)
+        return EXIT_FAILURE
     except (ValueError, OSError) as error:  # CheckpointError and DataError are ValueErrors
         print(f"error: {error}", file=sys.stderr)
         return EXIT_FAILURE
@@ -264,7 +275,10 @@ def _train(args: argparse.Namespace) -> None:
         for option in dataclasses.fields(TrainConfig)
         if hasattr(args, f"config_{option.name}")
     }
-    config = dataclasses.replace(TrainConfig(), **overrides)
+    try:
+        config = dataclasses.replace(TrainConfig(), **overrides)
+    except ValueError as error:
+        raise UsageError(f"train: {error}") from None
     spec = _data_spec(args)
     _check_outputs_are_not_inputs(args.out, spec)
     with process_group(args.backend, config.device), _logging_to_stderr(args.quiet):
@@ -299,11 +313,22 @@ def _logging_to_stderr(quiet: bool) -> Iterator[None]:
 
 
 def _check_outputs_are_not_inputs(out: Path, spec: DataSpec) -> None:
-    """Refuse an --out whose checkpoint, resume or metrics file is one of the data files."""
-    inputs = {path.resolve() for path in (spec.path, spec.validation, spec.test) if path}
+    """Refuse an --out whose checkpoint, resume or metrics file is one of the data files,
+    also through a symlink or a hard link (the same inode), before anything is written."""
+    inputs = {"--data": spec.path, "--validation": spec.validation, "--test": spec.test}
     for output in (out, resume_path(out), metrics_path(out)):
-        if output.resolve() in inputs:
-            raise UsageError(f"train: --out {out} would overwrite the input file {output}")
+        for option, given in inputs.items():
+            if given is not None and _same_file(output, given):
+                raise UsageError(f"train: --out {out} would overwrite the {option} file {given}")
+
+
+def _same_file(first: Path, second: Path) -> bool:
+    if first.resolve() == second.resolve():
+        return True
+    try:
+        return first.samefile(second)
+    except OSError:  # one of them does not exist (yet): not the same file
+        return False
 
 
 def _evaluate(args: argparse.Namespace) -> None:

@@ -19,11 +19,11 @@ a temporary name and renamed into place: a crash leaves no half-written image.
 import importlib
 import io
 import json
-import os
-import secrets
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+
+from .atomic import write_atomically
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -78,22 +78,15 @@ def write_report(
     for name, figure in figures.items():
         image = io.BytesIO()
         figure.savefig(image, format="png")
-        _write_atomically(folder / name, image.getvalue())
+        _write_file(folder / name, image.getvalue())
     text = json.dumps(record, indent=2, ensure_ascii=False, allow_nan=False) + "\n"
-    _write_atomically(folder / "metrics.json", text.encode())
+    _write_file(folder / "metrics.json", text.encode())
     page = report_page(record, has_history=bool(history))
-    _write_atomically(folder / "report.md", page.encode())
+    _write_file(folder / "report.md", page.encode())
 
 
-def _write_atomically(path: Path, content: bytes) -> None:
-    """Write under a temporary name beside ``path``, then rename: never a partial file."""
-    partial = path.with_name(f".{path.name}.{secrets.token_hex(8)}.partial")
-    try:
-        partial.write_bytes(content)
-        os.replace(partial, path)
-    except BaseException:
-        partial.unlink(missing_ok=True)
-        raise
+def _write_file(path: Path, content: bytes) -> None:
+    write_atomically(path, lambda file: file.write(content))
 
 
 def _figure() -> "Figure":

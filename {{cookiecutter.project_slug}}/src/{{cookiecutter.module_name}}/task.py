@@ -23,7 +23,6 @@ import inspect
 import json
 import logging
 import math
-import os
 from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
@@ -32,6 +31,7 @@ from typing import Any
 import torch
 from torch import nn
 
+from .atomic import write_atomically
 from .baselines import Baselines
 from .checkpoint import load_checkpoint, save_checkpoint
 from .data import (
@@ -363,9 +363,8 @@ def metrics_path(checkpoint: str | Path) -> Path:
 def write_metrics(path: Path, history: list[dict[str, float]]) -> None:
     """One JSON object per epoch, rewritten whole (to a temporary file, then renamed), so a
     resumed run's file holds each epoch once and a crash leaves the previous version."""
-    partial = path.with_name(f".{path.name}.partial")
-    partial.write_text("".join(json.dumps(metrics) + "\n" for metrics in history))
-    os.replace(partial, path)
+    lines = "".join(json.dumps(metrics) + "\n" for metrics in history)
+    write_atomically(path, lambda file: file.write(lines.encode()))
 
 
 def train_classifier(
