@@ -55,6 +55,18 @@ class TestFastSuite:
         assert total, fast_run.stdout[-2000:]
         assert float(total.group(1)) >= 90
 
+    def test_passes_where_its_cache_cannot_be_written(self, project, project_python, tmp_path):
+        """A cache folder that cannot be created (as in a read-only checkout) leaves the
+        run green. Catches: `filterwarnings = error` turning pytest's PytestCacheWarning
+        into an INTERNALERROR at the end of a passing run."""
+        blocker = tmp_path / "a-file"
+        blocker.write_text("")
+        cache = f"cache_dir={blocker / 'cache'}"  # below a file: mkdir fails, even for root
+        result = project_pytest(
+            project_python, project, "-q", "-o", cache, "tests/unit/test_losses.py"
+        )
+        assert result.returncode == 0, result.stdout[-3000:]
+
     @pytest.mark.parametrize("seed", [1, 2, 3])
     def test_passes_in_any_order(self, project, project_python, seed):
         """The suite passes under other pytest-randomly orders and seeds: catches

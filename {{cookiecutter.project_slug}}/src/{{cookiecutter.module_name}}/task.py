@@ -132,6 +132,7 @@ def load_data(spec: DataSpec = DEFAULT_DATA) -> PreparedData:
     if loader is not None:
         return loader(spec)
     table = bundled_table() if spec.path is None else read_table(spec.path)
+    tables = [table]
     columns = {"label_column": spec.label_column, "text_column": spec.text_column}
     examples = examples_from_table(table, task=spec.task, **columns)
     splits = split_examples(
@@ -143,8 +144,9 @@ def load_data(spec: DataSpec = DEFAULT_DATA) -> PreparedData:
     for name in ("validation", "test"):
         given: Path | None = getattr(spec, name)
         if given is not None:
+            tables.append(read_table(given))
             splits[name] = examples_from_table(
-                read_table(given),
+                tables[-1],
                 task=examples.task,
                 feature_columns=examples.feature_names or None,
                 **columns,
@@ -155,17 +157,26 @@ def load_data(spec: DataSpec = DEFAULT_DATA) -> PreparedData:
     names = label_names(splits["train"].labels)
     for name in ("validation", "test"):
         check_labels_known(splits[name], names)
-    return PreparedData(examples.task, names, splits, data_record(spec, examples.task))
+    read = {table.path.resolve(): table.sha256 for table in tables if table.sha256}
+    return PreparedData(examples.task, names, splits, data_record(spec, examples.task, read))
 
 
-def data_record(spec: DataSpec, task: Task) -> dict[str, Any]:
+def data_record(
+    spec: DataSpec, task: Task, hashes: Mapping[Path, str] | None = None
+) -> dict[str, Any]:
     """What a checkpoint records about its data: the DataSpec (paths absolute), the task and
-    each file's hash, so that ``evaluate`` can make the same test split again."""
+    each file's hash, so that ``evaluate`` can make the same test split again.
+
+    ``hashes`` (by resolved path) are those of the bytes the loader read, as
+    ``Table.sha256``: a file replaced after it was read is then found changed, not taken
+    for the data the model saw. A file without one is hashed now.
+    """
     files = [Path(path).resolve() for path in (spec.path, spec.validation, spec.test) if path]
+    known = hashes or {}
     return {
         **{key: _recorded(value) for key, value in asdict(spec).items()},
         "task": task,
-        "hashes": {str(path): file_hash(path) for path in files},
+        "hashes": {str(path): known.get(path) or file_hash(path) for path in files},
     }
 
 
@@ -175,8 +186,10 @@ def _recorded(value: object) -> object:
 
 
 def file_hash(path: str | Path) -> str:
-    """SHA-256 of a file: `evaluate` refuses to re-split data that changed since training."""
-    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+    """SHA-256 of a file, read in blocks (bounded memory): `evaluate` refuses to re-split
+    data that changed since training."""
+    with Path(path).open("rb") as file:
+        return hashlib.file_digest(file, "sha256").hexdigest()
 
 
 def spec_from_source(source: Mapping[str, Any]) -> DataSpec:

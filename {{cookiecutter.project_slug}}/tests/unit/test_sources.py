@@ -6,15 +6,19 @@ into two splits, and must be the same on every machine for the same seed. The fi
 are small and written by each test: none of them is the bundled example.
 """
 
+import codecs
+import hashlib
 import json
 import os
 import subprocess
 import sys
+import tracemalloc
 from collections import Counter
 from pathlib import Path
 
 import pytest
 
+from {{ cookiecutter.module_name }} import task
 from {{ cookiecutter.module_name }}.data import (
     MAX_CLASSES,
     DataError,
@@ -25,7 +29,7 @@ from {{ cookiecutter.module_name }}.data import (
     split_examples,
 )
 from {{ cookiecutter.module_name }}.data.files import _check_columns
-from {{ cookiecutter.module_name }}.task import DATA_LOADERS, DataSpec, load_data
+from {{ cookiecutter.module_name }}.task import DATA_LOADERS, DataSpec, file_hash, load_data, spec_from_source
 
 
 def one_line(error: pytest.ExceptionInfo[BaseException]) -> str:
@@ -167,6 +171,29 @@ class TestReadTable:
         (tmp_path / "folder.csv").mkdir()
         with pytest.raises(DataError, match="not a regular file"):
             read_table(tmp_path / "folder.csv")
+
+    def test_a_file_is_never_held_whole_in_memory(self, tmp_path):
+        """Reading a 4 MB JSON Lines file that is mostly blank lines allocates under 1 MB.
+        Catches: read_bytes/decode/StringIO copies of the whole file (a 1M-row CSV of
+        113 MB peaked at 1.1 GB), where only the rows kept should cost memory."""
+        path = tmp_path / "sparse.jsonl"
+        record = '{"text": "hello", "label": "a"}\n'
+        path.write_text(record + (" " * 1023 + "\n") * 4096, encoding="utf-8")
+        tracemalloc.start()
+        try:
+            table = read_table(path)
+            _, peak = tracemalloc.get_traced_memory()
+        finally:
+            tracemalloc.stop()
+        assert len(table.rows) == 1
+        assert peak < 1_000_000
+
+    def test_the_hash_is_of_the_bytes_read(self, tmp_path, write_table, support_rows):
+        """Table.sha256 is the SHA-256 of the file as read. Catches: a hash of something
+        else (the decoded text without its BOM, or a second read of the file)."""
+        path = write_table(tmp_path / "data.csv", support_rows)
+        path.write_bytes(codecs.BOM_UTF8 + path.read_bytes())
+        assert read_table(path).sha256 == hashlib.sha256(path.read_bytes()).hexdigest()
 
 
 @pytest.fixture
@@ -409,6 +436,41 @@ class TestSplitExamples:
 
 
 class TestLoadData:
+    def test_a_file_replaced_after_it_was_read_is_found_changed(
+        self, tmp_path, support_rows, write_table, monkeypatch
+    ):
+        """The recorded hash is that of the bytes training read, so a file replaced while
+        (or after) it was read is refused by evaluate as changed. Catches: hashing the file
+        again after reading it, which records the replacement and lets evaluate silently
+        score another split."""
+        path = write_table(tmp_path / "data.csv", support_rows)
+        read_before = path.read_bytes()
+
+        def read_then_replaced(given):
+            table = read_table(given)
+            write_table(path, support_rows[::-1])  # another order: other splits
+            return table
+
+        monkeypatch.setattr(task, "read_table", read_then_replaced)
+        source = load_data(DataSpec(path=path)).source
+        assert source["hashes"][str(path.resolve())] == hashlib.sha256(read_before).hexdigest()
+        with pytest.raises(DataError, match="changed since the model was trained"):
+            spec_from_source(source)
+
+    def test_file_hash_reads_in_blocks(self, tmp_path):
+        """file_hash of a 4 MB file allocates under 1 MB and equals hashlib's digest.
+        Catches: Path.read_bytes() holding the whole file (142 MB RSS for a 122 MB file)."""
+        path = tmp_path / "big.bin"
+        path.write_bytes(os.urandom(4_000_000))
+        tracemalloc.start()
+        try:
+            digest = file_hash(path)
+            _, peak = tracemalloc.get_traced_memory()
+        finally:
+            tracemalloc.stop()
+        assert digest == hashlib.sha256(path.read_bytes()).hexdigest()
+        assert peak < 1_000_000
+
     def test_given_validation_and_test_files_are_used_as_they_are(
         self, tmp_path, support_rows, write_table
     ):

@@ -8,21 +8,25 @@ name given twice or a file that is not UTF-8 is an error, not a warning.
 
 import codecs
 import csv
-import io
+import hashlib
 import json
+import re
 import stat
 from collections import Counter
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import BinaryIO
 
 FORMATS = {".csv": "CSV", ".jsonl": "JSON Lines", ".ndjson": "JSON Lines"}
+_LONE_CARRIAGE_RETURN = re.compile(r"(?<=\r)(?!\n)")
 
 
 class DataError(ValueError):
     """A data file that cannot be used: one line naming the file, the line and the column."""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)  # slots: a million rows, a million instance dicts fewer
 class Row:
     """One record: the line it starts on (1 = the first line of the file) and its values."""
 
@@ -37,6 +41,9 @@ class Table:
     path: Path
     columns: tuple[str, ...]
     rows: list[Row]
+    # Of the bytes read (a later change to the file does not alter it); None for a table
+    # made in memory, such as the bundled example.
+    sha256: str | None = None
 
     def where(self, row: Row, column: str | None = None) -> str:
         """ "data.csv:12" or "data.csv:12, column 'text'": where a value is, for messages."""
@@ -47,7 +54,10 @@ class Table:
 def read_table(path: str | Path) -> Table:
     """Read a .csv (header row first) or .jsonl (one JSON object per line) file.
 
-    Raises DataError for a missing, unreadable, empty or malformed file.
+    The file is read once, a line at a time: its bytes are hashed as they are read (so the
+    hash describes exactly the data used, even if the file is replaced meanwhile) and
+    never held whole in memory, decoded or not. Raises DataError for a missing,
+    unreadable, empty or malformed file.
     """
     path = Path(path)
     if path.suffix.lower() not in FORMATS:
@@ -60,27 +70,44 @@ def read_table(path: str | Path) -> Table:
         raise DataError(f"{path}: no such file") from None
     if not stat.S_ISREG(mode):  # a folder, a FIFO or a device would hang or mislead
         raise DataError(f"{path}: not a regular file")
-    data = path.read_bytes().removeprefix(codecs.BOM_UTF8)  # spreadsheets write a BOM
-    try:
-        text = data.decode("utf-8")
-    except UnicodeDecodeError as error:
-        line = data[: error.start].count(b"\n") + 1
-        raise DataError(f"{path}:{line}: not UTF-8 text (save the file as UTF-8)") from None
-    if not text.strip():
+    digest = hashlib.sha256()
+    with path.open("rb") as file:
+        lines = _decoded_lines(path, file, digest.update)
+        read = _read_csv if path.suffix.lower() == ".csv" else _read_json_lines
+        columns, rows = read(path, lines)
+    if not columns:
         raise DataError(f"{path}: the file is empty")
-    read = _read_csv if path.suffix.lower() == ".csv" else _read_json_lines
-    columns, rows = read(path, text)
     if not rows:
         raise DataError(f"{path}: has column names but no rows")
-    return Table(path, columns, rows)
+    return Table(path, columns, rows, digest.hexdigest())
 
 
-def _read_csv(path: Path, text: str) -> tuple[tuple[str, ...], list[Row]]:
-    # newline="": only \n, \r and \r\n end a line (as the csv module needs), not the other
-    # separators of str.splitlines (U+2028, form feed, ...), which a quoted field may hold.
-    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
+def _decoded_lines(
+    path: Path, file: BinaryIO, hash_update: Callable[[bytes], object]
+) -> Iterator[str]:
+    """The file's lines as text, each ending with its newline; every byte read is hashed.
+
+    Only b"\n" splits the bytes, and it never occurs inside a UTF-8 sequence, so a bad
+    byte is reported on its own line; a byte-order mark (spreadsheets write one) is dropped.
+    """
+    for number, data in enumerate(file, start=1):
+        hash_update(data)
+        if number == 1:
+            data = data.removeprefix(codecs.BOM_UTF8)
+        try:
+            yield data.decode("utf-8")
+        except UnicodeDecodeError:
+            raise DataError(f"{path}:{number}: not UTF-8 text (save the file as UTF-8)") from None
+
+
+def _read_csv(path: Path, lines: Iterator[str]) -> tuple[tuple[str, ...], list[Row]]:
+    # Only \n, \r and \r\n end a line (as the csv module needs, like newline=""), not the
+    # other separators of str.splitlines (U+2028, form feed, ...), which a field may hold.
+    reader = csv.reader(_csv_lines(lines), strict=True)
     try:
-        header = next(reader)
+        header = next((fields for fields in reader if "".join(fields).strip()), None)
+        if header is None:
+            return (), []
         columns = tuple(name.strip() for name in header)
         _check_columns(path, columns)
         rows = []
@@ -98,11 +125,20 @@ def _read_csv(path: Path, text: str) -> tuple[tuple[str, ...], list[Row]]:
     return columns, rows
 
 
-def _read_json_lines(path: Path, text: str) -> tuple[tuple[str, ...], list[Row]]:
+def _csv_lines(lines: Iterator[str]) -> Iterator[str]:
+    """``lines`` split after each lone \r too, as a file opened with newline="" splits them."""
+    for line in lines:
+        if "\r" in line.rstrip("\r\n"):
+            yield from _LONE_CARRIAGE_RETURN.split(line)
+        else:
+            yield line
+
+
+def _read_json_lines(path: Path, lines: Iterator[str]) -> tuple[tuple[str, ...], list[Row]]:
     columns: tuple[str, ...] = ()
     rows: list[Row] = []
     # Only newline ends a record: a JSON string may hold U+2028 or U+0085 as they are.
-    for line, source in enumerate(text.split("\n"), start=1):
+    for line, source in enumerate(lines, start=1):
         if not source.strip():
             continue
         try:
