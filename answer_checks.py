@@ -85,6 +85,9 @@ CHECKS: list[Check] = [
      "letters, digits and _, not starting with a digit"),
     ("module_name", lambda v: not (keyword.iskeyword(v) or keyword.issoftkeyword(v)),
      "is a Python keyword: choose another import name"),
+    ("module_name", lambda v: not (v.startswith("__") and v.endswith("__")),
+     "is a dunder name, which Python keeps for its own modules (__main__ is the running "
+     "script): choose another import name"),
     ("module_name", lambda v: v.lower() not in reserved_module_names(),
      "would shadow the module of that name in the generated project: choose another import name"),
     ("description", is_text,
