@@ -7,6 +7,7 @@ folder exists; copier through the same filter of copier_extensions.py, in the hi
 question of copier.yml. Both engines print ``refusal``'s one line.
 """
 
+import json
 import keyword
 import re
 import sys
@@ -21,6 +22,9 @@ TEMPLATE = Path(__file__).resolve().parent
 # build and test tools; written by scripts/list-dependency-modules.py.
 DEPENDENCY_MODULES = TEMPLATE / "dependency-modules.txt"
 GENERATED_PROJECT = TEMPLATE / "{{cookiecutter.project_slug}}"
+# Each choice question and its choices, as cookiecutter.json lists them (copier.yml agrees).
+QUESTIONS = json.loads((TEMPLATE / "cookiecutter.json").read_text(encoding="utf-8"))
+CHOICES = {k: v for k, v in QUESTIONS.items() if isinstance(v, list) and not k.startswith("_")}
 
 # Well under the 255-byte file-name limit of common file systems, leaving room for the
 # suffixes packaging adds (e.g. "-0.1.0-py3-none-any.whl").
@@ -85,6 +89,9 @@ CHECKS: list[Check] = [
      "letters, digits and _, not starting with a digit"),
     ("module_name", lambda v: not (keyword.iskeyword(v) or keyword.issoftkeyword(v)),
      "is a Python keyword: choose another import name"),
+    ("module_name", lambda v: not (v.startswith("__") and v.endswith("__")),
+     "is a dunder name, which Python keeps for its own modules (__main__ is the running "
+     "script): choose another import name"),
     ("module_name", lambda v: v.lower() not in reserved_module_names(),
      "would shadow the module of that name in the generated project: choose another import name"),
     ("description", is_text,
@@ -114,7 +121,25 @@ def problems(answers: Mapping[str, object]) -> list[str]:
     return list(messages.values())
 
 
+def one_line(messages: list[str]) -> str:
+    """The one line that refuses with these messages ("" when there are none)."""
+    return "ERROR: " + " ".join(messages) if messages else ""
+
+
 def refusal(answers: Mapping[str, object]) -> str:
     """The one line that refuses these answers, naming every bad one ("" when all pass)."""
-    messages = problems(answers)
-    return "ERROR: " + " ".join(messages) if messages else ""
+    return one_line(problems(answers))
+
+
+def choice_refusal(given: Mapping[str, object]) -> str:
+    """The one line that refuses a given answer outside its question's choices.
+
+    Cookiecutter refuses such an answer itself, before any template code runs; copier
+    raises a ValueError traceback unless its extension calls this first. Values compare
+    as text, as copier casts them: a data file's unquoted 3.11 is the choice "3.11".
+    """
+    return one_line([
+        f"{key} {str(given[key])!r} is not one of its choices: {', '.join(choices)}."
+        for key, choices in CHOICES.items()
+        if key in given and str(given[key]) not in choices
+    ])  # fmt: skip

@@ -46,7 +46,12 @@ def refuse_bad_answers(answers: Mapping[str, object]) -> str:
 
 
 class CookiecutterContext(ContextHook):
-    """Adds ``cookiecutter``: the answers and ``__year``, as cookiecutter.json defines them."""
+    """Adds ``cookiecutter``: the answers and ``__year``, as cookiecutter.json defines them.
+
+    Copier calls ``hook`` for every string it renders, its questions' defaults and
+    choices included, so the hook also refuses a given choice outside its list before
+    copier parses it (and raises a ValueError traceback).
+    """
 
     def __init__(self, environment):
         super().__init__(environment)
@@ -56,4 +61,6 @@ class CookiecutterContext(ContextHook):
         environment.filters["slugify"] = slugify
 
     def hook(self, context: dict[str, Any]) -> None:
+        if message := answer_checks.choice_refusal(context["_copier_conf"]["data"]):
+            raise UserMessageError(message)
         context["cookiecutter"] = {**context, "__year": str(datetime.now(UTC).year)}

@@ -12,6 +12,8 @@ dependency group (plus pip, which every virtual environment has), follows their
 requirements transitively and lists the top-level modules of each distribution. Base
 requirements count whatever their markers, so those of every platform and Python version
 do; a distribution that is not installed here is listed under its own normalised name.
+The modules of torch's CUDA build, which this environment's CPU build does not require, are
+added from CUDA_BUILD_MODULES.
 """
 
 import importlib.metadata
@@ -32,6 +34,12 @@ TEMPLATE = Path(__file__).resolve().parents[1]
 LIST = TEMPLATE / "dependency-modules.txt"
 HEADER = "# Written by scripts/list-dependency-modules.py: regenerate it, do not edit it.\n"
 ALWAYS_PRESENT = ["pip"]
+# What torch's CUDA build (PyPI's Linux wheel, the default there) installs beyond the CPU
+# build: its metadata requires triton, cuda-bindings (import name cuda) and nvidia-* and
+# cuda-toolkit libraries (namespace nvidia). Check a new torch with
+# `pip install --dry-run --no-deps --report - torch==X --platform manylinux_2_28_x86_64
+# --only-binary=:all: --target /tmp/x` (its requires_dist).
+CUDA_BUILD_MODULES = ["cuda", "nvidia", "triton"]
 
 
 def normalise(name: str) -> str:
@@ -99,7 +107,8 @@ def top_level_modules(distributions: set[str]) -> set[str]:
 
 
 def main(check: bool) -> int:
-    modules = sorted(top_level_modules(distribution_closure(root_requirements())), key=str.lower)
+    installed = top_level_modules(distribution_closure(root_requirements()))
+    modules = sorted({*installed, *CUDA_BUILD_MODULES}, key=str.lower)
     if not check:
         LIST.write_text(HEADER + "\n".join(modules) + "\n", encoding="utf-8")
         return 0

@@ -30,6 +30,13 @@ BAD_ANSWERS = [
     ({"module_name": "coverage"}, "module_name 'coverage' would shadow the module of that name"),
     ({"module_name": "conftest"}, "module_name 'conftest' would shadow the module of that name"),
     ({"module_name": "test_cli"}, "module_name 'test_cli' would shadow the module of that name"),
+    # Python's own dunder modules: __main__ is the running script, so the suite cannot import.
+    ({"module_name": "__main__"}, "module_name '__main__' is a dunder name"),
+    ({"module_name": "__init__"}, "module_name '__init__' is a dunder name"),
+    # Installed by torch's CUDA build (tests/test_answers.py checks the list is current).
+    ({"module_name": "triton"}, "module_name 'triton' would shadow the module of that name"),
+    ({"module_name": "nvidia"}, "module_name 'nvidia' would shadow the module of that name"),
+    ({"module_name": "cuda"}, "module_name 'cuda' would shadow the module of that name"),
     (
         {"project_slug": "my project"},
         "project_slug 'my project' is not a valid folder/distribution name",

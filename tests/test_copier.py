@@ -191,13 +191,30 @@ class TestRefusals:
         assert result.stderr.splitlines() == [str(refusal.value)]
         assert not (tmp_path / "project").exists()
 
-    def test_copier_refuses_a_choice_outside_its_list(self, tmp_path, template):
-        """A python_version outside the choices is refused and nothing is written, as
-        cookiecutter does (test_answers.py): catches a choice question turned free text."""
-        result = copy(template, tmp_path / "project", {"python_version": "3.9"}, check=False)
-        assert result.returncode != 0
-        assert "Invalid choice for 'python_version': '3.9'" in result.stderr
+    @pytest.mark.parametrize("given", ["-d", "--data-file"])
+    def test_copier_refuses_a_choice_outside_its_list_in_one_line(self, tmp_path, template, given):
+        """A python_version outside the choices, given on the command line or in a data
+        file, makes copier exit 1 with one line naming the value and the choices, and
+        nothing is written: catches copier's own ValueError traceback (it raises one for
+        a given choice it cannot parse) and a choice question turned free text."""
+        if given == "-d":
+            result = copier("copy", "-d", "python_version=3.9", template, tmp_path / "project",
+                            check=False)  # fmt: skip
+        else:
+            result = copy(template, tmp_path / "project", {"python_version": "3.9"}, check=False)
+        assert result.returncode == 1
+        assert result.stderr.splitlines() == [
+            "ERROR: python_version '3.9' is not one of its choices: 3.13, 3.11, 3.12, 3.14."
+        ]
         assert not (tmp_path / "project").exists()
+
+    def test_a_number_that_names_a_choice_is_that_choice(self, tmp_path, template):
+        """A data file's unquoted `python_version: 3.11` (a YAML float) is the choice
+        "3.11", as copier casts it: catches the early choice check comparing the float."""
+        data = tmp_path / "answers.yml"
+        data.write_text("python_version: 3.11\n")
+        copier("copy", "--data-file", data, template, tmp_path / "project")
+        assert 'requires-python = ">=3.11"' in (tmp_path / "project" / "pyproject.toml").read_text()
 
 
 class TestUpdate:
