@@ -160,6 +160,7 @@ EXPECTED_FILES = {
     "src/ml_project/__init__.py",
     "src/ml_project/__main__.py",
     "src/ml_project/baselines.py",
+    "src/ml_project/atomic.py",
     "src/ml_project/checkpoint.py",
     "src/ml_project/cli.py",
     "src/ml_project/data/__init__.py",
@@ -213,6 +214,8 @@ EXPECTED_FILES = {
     "tests/unit/test_models.py",
     "tests/unit/test_ngrams.py",
     "tests/unit/test_seeding.py",
+    "tests/unit/test_atomic.py",
+    "tests/unit/test_progress.py",
     "tests/unit/test_sources.py",
     "tests/unit/test_tokenizer.py",
 }

@@ -147,7 +147,8 @@ class TestTiers:
 
 class TestInstalledProject:
     def test_publishes_only_runtime_dependencies(self, project_python):
-        """The installed package requires torch, numpy and rich, nothing else, and registers no
+        """The installed package requires torch, numpy and rich (matplotlib only in its report
+        extra), nothing else, and registers no
         pytest-randomly seeder: catches test tools leaking into the published metadata (the
         old `dev` extra) and an entry point that makes every pytest-randomly run import it."""
         code = (
@@ -156,7 +157,10 @@ class TestInstalledProject:
             "[e.value for e in entry_points(group='pytest_randomly.random_seeder')]]))"
         )
         requirements, seeders = json.loads(run(project_python, "-c", code).stdout)
-        assert sorted(r.split(">")[0] for r in requirements) == ["numpy", "rich", "torch"]
+        required = [r.split(">")[0] for r in requirements if "extra ==" not in r]
+        extras = [r.split(">")[0] for r in requirements if "extra ==" in r]
+        assert sorted(required) == ["numpy", "rich", "torch"]
+        assert extras == ["matplotlib"]  # the optional `report` extra, for evaluate --report
         assert seeders == []
 
     def test_main_job_trains_and_predicts(self, project, project_python):

@@ -581,7 +581,7 @@ CATALOGUE = [
         "integer_labels_sorted_as_text",
         "ordering",
         "data/sources.py",
-        old="return tuple(sorted(distinct, key=int))",
+        old="return tuple(sorted(distinct, key=lambda label: (int(label), label)))",
         new="return tuple(sorted(distinct))",
         tests=(SOURCES,),
     ),

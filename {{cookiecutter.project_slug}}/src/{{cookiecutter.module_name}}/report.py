@@ -16,6 +16,8 @@ display is needed and pyplot's global state is never touched. Every file is writ
 a temporary name and renamed into place: a crash leaves no half-written image.
 """
 
+from __future__ import annotations
+
 import importlib
 import io
 import json
@@ -89,7 +91,7 @@ def _write_file(path: Path, content: bytes) -> None:
     write_atomically(path, lambda file: file.write(content))
 
 
-def _figure() -> "Figure":
+def _figure() -> Figure:
     """An empty figure of IMAGE_SIZE pixels, rendered by Agg (no display, no pyplot)."""
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
@@ -101,7 +103,7 @@ def _figure() -> "Figure":
     return figure
 
 
-def draw_confusion_matrix(labels: Sequence[str], counts: Sequence[Sequence[int]]) -> "Figure":
+def draw_confusion_matrix(labels: Sequence[str], counts: Sequence[Sequence[int]]) -> Figure:
     """Counts as a heat map, true labels down, predicted labels across, each cell annotated."""
     figure = _figure()
     axes = figure.add_subplot()
@@ -121,7 +123,7 @@ def draw_confusion_matrix(labels: Sequence[str], counts: Sequence[Sequence[int]]
     return figure
 
 
-def draw_reliability_diagram(calibration: Mapping[str, Any], ece: float) -> "Figure":
+def draw_reliability_diagram(calibration: Mapping[str, Any], ece: float) -> Figure:
     """Accuracy per confidence bin as bars against the diagonal of perfect calibration."""
     figure = _figure()
     axes = figure.add_subplot()
@@ -148,7 +150,7 @@ def draw_reliability_diagram(calibration: Mapping[str, Any], ece: float) -> "Fig
     return figure
 
 
-def draw_learning_curves(history: Sequence[Mapping[str, float]]) -> "Figure":
+def draw_learning_curves(history: Sequence[Mapping[str, float]]) -> Figure:
     """Training and validation loss (left) and validation accuracy (right) by epoch."""
     figure = _figure()
     loss_axes, accuracy_axes = figure.subplots(1, 2)
