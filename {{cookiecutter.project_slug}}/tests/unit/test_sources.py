@@ -39,6 +39,16 @@ def one_line(error: pytest.ExceptionInfo[BaseException]) -> str:
     return message
 
 
+def peak_allocation(action):
+    """``action()``'s result and the most bytes Python held allocated while it ran."""
+    tracemalloc.start()
+    try:
+        result = action()
+        return result, tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+
+
 class TestReadTable:
     @pytest.mark.parametrize("suffix", [".csv", ".jsonl"])
     def test_both_formats_give_the_same_rows(self, tmp_path, suffix, support_rows, write_table):
@@ -179,12 +189,7 @@ class TestReadTable:
         path = tmp_path / "sparse.jsonl"
         record = '{"text": "hello", "label": "a"}\n'
         path.write_text(record + (" " * 1023 + "\n") * 4096, encoding="utf-8")
-        tracemalloc.start()
-        try:
-            table = read_table(path)
-            _, peak = tracemalloc.get_traced_memory()
-        finally:
-            tracemalloc.stop()
+        table, peak = peak_allocation(lambda: read_table(path))
         assert len(table.rows) == 1
         assert peak < 1_000_000
 
@@ -462,12 +467,7 @@ class TestLoadData:
         Catches: Path.read_bytes() holding the whole file (142 MB RSS for a 122 MB file)."""
         path = tmp_path / "big.bin"
         path.write_bytes(os.urandom(4_000_000))
-        tracemalloc.start()
-        try:
-            digest = file_hash(path)
-            _, peak = tracemalloc.get_traced_memory()
-        finally:
-            tracemalloc.stop()
+        digest, peak = peak_allocation(lambda: file_hash(path))
         assert digest == hashlib.sha256(path.read_bytes()).hexdigest()
         assert peak < 1_000_000
 
