@@ -63,6 +63,7 @@ from .training import (
     calibration_bins,
     check_resumable,
     confusion_matrix,
+    default_batch_size,
     expected_calibration_error,
     fit,
     macro_f1,
@@ -469,10 +470,10 @@ def training_loaders(
         data.splits["validation"], data.labels("validation"), num_classes
     )
     # Under torchrun each process gets its own shard; config.batch_size is per process.
-    sampler = shard_sampler(train_set, seed=config.seed) if get_world_size() > 1 else None
-    train_loader = TensorBatches(
-        train_set, config.batch_size, shuffle=sampler is None, sampler=sampler
-    )
+    world_size = get_world_size()
+    sampler = shard_sampler(train_set, seed=config.seed) if world_size > 1 else None
+    batch_size = config.batch_size or default_batch_size(math.ceil(len(train_set) / world_size))
+    train_loader = TensorBatches(train_set, batch_size, shuffle=sampler is None, sampler=sampler)
     return train_loader, TensorBatches(val_set, 256)
 
 

@@ -25,7 +25,13 @@ from {{ cookiecutter.module_name }}.cli import main
 from {{ cookiecutter.module_name }}.inference import Predictor
 from {{ cookiecutter.module_name }}.models import MLPClassifier, TransformerClassifier
 from {{ cookiecutter.module_name }}.task import DEFAULT_DATA, load_data, resume_path
-from {{ cookiecutter.module_name }}.training import TrainConfig, accuracy, fit, train_one_epoch
+from {{ cookiecutter.module_name }}.training import (
+    TrainConfig,
+    accuracy,
+    default_batch_size,
+    fit,
+    train_one_epoch,
+)
 from {{ cookiecutter.module_name }}.training.distributed import (
     TORCHRUN_VARIABLES,
     all_reduce_sum,
@@ -398,7 +404,7 @@ class TestDataParallelTraining:
         assert resume["training_state"]["world_size"] == 2
         shard_size = math.ceil(len(load_data(DEFAULT_DATA).splits["train"]) / 2)
         steps = resume["training_state"]["scheduler"]["last_epoch"]
-        assert steps == math.ceil(shard_size / TrainConfig().batch_size)
+        assert steps == math.ceil(shard_size / default_batch_size(shard_size))
         logged = payload["history"][payload["best_epoch"] - 1]
         served_accuracy, served_loss = served_validation_metrics(Predictor(checkpoint))
         assert served_accuracy == pytest.approx(logged["val_accuracy"])

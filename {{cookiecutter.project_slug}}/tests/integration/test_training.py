@@ -15,6 +15,8 @@ import numpy as np
 import pytest
 import torch
 from conftest import support_messages, write_table
+from hypothesis import given
+from hypothesis import strategies as st
 from torch import nn
 from torch.optim.lr_scheduler import LambdaLR
 from torch.utils.data import DataLoader
@@ -32,6 +34,7 @@ from {{ cookiecutter.module_name }}.models import MODEL_REGISTRY, MLPClassifier,
 from {{ cookiecutter.module_name }}.task import (
     DataSpec,
     TrainedClassifier,
+    load_data,
     metrics_path,
     resume_path,
     score,
@@ -43,6 +46,7 @@ from {{ cookiecutter.module_name }}.training import (
     FocalLoss,
     TrainConfig,
     accuracy,
+    default_batch_size,
     evaluate,
     fit,
     macro_f1,
@@ -417,6 +421,30 @@ class TestTrainConfig:
         """hidden_size 30 with 4 heads is refused up front, naming both numbers."""
         with pytest.raises(ValueError, match=r"hidden_size \(30\).*num_heads \(4\)"):
             TrainConfig(hidden_size=30, num_heads=4)
+
+
+class TestDefaultBatchSize:
+    @given(st.integers(min_value=1, max_value=10**7))
+    def test_gives_enough_steps_an_epoch_within_its_bounds(self, examples):
+        """For any training-split size the default batch size is 16 to 128 and an epoch has
+        at least min(32, ceil(n / 16)) steps. Catches a fixed large batch (3 steps an epoch
+        on 400 rows, too few to learn) and a batch that grows without bound with the data."""
+        batch_size = default_batch_size(examples)
+        assert 16 <= batch_size <= 128
+        assert -(-examples // batch_size) >= min(32, -(-examples // 16))
+
+    def test_train_uses_it_when_no_batch_size_is_given(self, tmp_path):
+        """One epoch of ``train_classifier`` with batch_size None takes as many optimizer
+        steps as the default batch size gives over the training split. Catches the default
+        ignored (a batch of 1, or of the whole split)."""
+        checkpoint = tmp_path / "model.pt"
+        train_classifier(
+            TrainConfig(epochs=1, hidden_size=16), checkpoint_path=checkpoint, log=None
+        )
+        examples = len(load_data().splits["train"])
+        state = load_checkpoint(resume_path(checkpoint))["training_state"]
+        assert state is not None
+        assert state["scheduler"]["last_epoch"] == -(-examples // default_batch_size(examples))
 
 
 class TestSeedEverything:
