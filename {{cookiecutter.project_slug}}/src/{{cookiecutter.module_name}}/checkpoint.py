@@ -31,7 +31,8 @@ import os
 import pickle
 import stat
 import zipfile
-from collections.abc import Mapping, Sequence
+from collections import Counter
+from collections.abc import Mapping, Sequence, Sized
 from os import PathLike
 from pathlib import Path
 from typing import IO, Any, TypedDict
@@ -43,6 +44,7 @@ from .atomic import write_atomically
 from .baselines import Baselines
 from .data import TASKS, FeatureNormalizer, Task, Tokenizer
 from .models import build_model, model_config, model_task
+from .training import MAX_SEQUENCE_LENGTH
 
 FORMAT_VERSION = 4  # 3: baselines; 4: the logistic-regression baseline, the history
 REQUIRED_KEYS = (
@@ -66,6 +68,10 @@ _PLAIN_SCALARS = (str, int, float, bool, type(None))
 # Building a model costs time per layer even on the meta device (milliseconds each), so a
 # small file cannot make loading take minutes by declaring thousands of them.
 MAX_LAYERS = 64
+# How deep plain data may nest: what reads it (==, repr, copy) recurses once per level.
+MAX_NESTING = 32
+# The widest integer a checkpoint may hold; a wider one could not even be printed.
+MAX_INTEGER_BITS = 64
 
 
 class CheckpointError(ValueError):
@@ -167,11 +173,10 @@ def load_checkpoint(path: str | PathLike[str]) -> Checkpoint:
     missing = [key for key in REQUIRED_KEYS if key not in payload]
     if missing:
         raise fail(f"missing key(s) {', '.join(missing)}; is it a checkpoint from save_checkpoint?")
-    if type(payload["format_version"]) is not int or payload["format_version"] != FORMAT_VERSION:
-        raise fail(
-            f"format version {payload['format_version']!r}, but this code reads "
-            f"version {FORMAT_VERSION}"
-        )
+    version = payload["format_version"]
+    if type(version) is not int or version != FORMAT_VERSION:
+        shown = version if type(version) is int else _describe(version)
+        raise fail(f"format version {shown}, but this code reads version {FORMAT_VERSION}")
     problem = _type_problem(payload) or _run_problem(payload) or _weights_problem(payload)
     if problem:
         raise fail(problem)
@@ -266,7 +271,63 @@ def _read_payload(path: str | PathLike[str]) -> dict[str, Any]:
             ) from error
     if not isinstance(payload, dict):
         raise fail(f"holds a {type(payload).__name__}, expected a dict")
+    problem = _size_problem(payload, status.st_size)
+    if problem:
+        raise fail(problem)
     return payload
+
+
+def _size_problem(payload: object, file_size: int) -> str | None:
+    """Whether the unpickled data is as small as a file of ``file_size`` bytes can honestly be.
+
+    Pickle stores a list or tensor seen twice as a 2-byte reference to the first, so a small
+    file can hold a list of 2**40 leaves or a 2 GB stride-0 view of one float; whatever
+    then reads it (a comparison, a repr, load_state_dict) spends that much time or memory.
+    Every value is counted as often as it is reached, without recursion, and must fit a
+    budget of one value per byte of the file (each costs at least one byte when it is not
+    shared); every tensor must be dense, on the CPU, no larger than the storage it views,
+    and all of them together no larger than the file.
+    """
+    budget, values, tensor_bytes = file_size, 0, 0
+    pending: list[tuple[object, int]] = [(payload, 0)]
+    while pending:
+        value, depth = pending.pop()
+        values += 1
+        if values > budget:
+            return f"holds more than {budget} values, more than its {file_size} bytes can store"
+        if depth > MAX_NESTING:
+            return f"nests data more than {MAX_NESTING} levels deep"
+        if isinstance(value, dict):
+            pending.extend((part, depth + 1) for item in value.items() for part in item)
+        elif isinstance(value, list | tuple | set | frozenset):
+            pending.extend((item, depth + 1) for item in value)
+        elif type(value) is int and value.bit_length() > MAX_INTEGER_BITS:
+            return f"holds an integer of {value.bit_length()} bits"
+        elif isinstance(value, torch.Tensor):
+            problem = _tensor_problem(value)
+            if problem:
+                return problem
+            tensor_bytes += value.numel() * value.element_size()
+    if tensor_bytes > file_size:
+        return f"its tensors claim {tensor_bytes} bytes, more than its {file_size} (shared views?)"
+    return None
+
+
+def _tensor_problem(tensor: torch.Tensor) -> str | None:
+    """Unless ``tensor`` is dense, on the CPU and views no more bytes than its storage holds."""
+    if tensor.layout != torch.strided or tensor.is_quantized or tensor.device.type != "cpu":
+        return (
+            f"holds a {tensor.layout} tensor on {tensor.device.type}"
+            f"{' (quantized)' if tensor.is_quantized else ''}; a checkpoint holds dense CPU tensors"
+        )
+    claimed = tensor.numel() * tensor.element_size()
+    stored = tensor.untyped_storage().nbytes()
+    if claimed > stored:
+        return (
+            f"holds a tensor of shape {tuple(tensor.shape)} ({claimed} bytes) viewing "
+            f"{stored} bytes of storage (stride 0 or overlapping)"
+        )
+    return None
 
 
 def _verify_archive(file: IO[bytes], size: int, fail: Any) -> None:
@@ -301,7 +362,7 @@ def _type_problem(payload: Mapping[str, Any]) -> str | None:
 
     config, state = payload["model_config"], payload["model_state"]
     if payload["task"] not in TASKS or type(payload["task"]) is not str:
-        return f"task must be one of {', '.join(TASKS)}, got {payload['task']!r}"
+        return f"task must be one of {', '.join(TASKS)}, got {_describe(payload['task'])}"
     if not is_list_of_str(payload["label_names"]):
         return f"label_names must be a list of str, got {_describe(payload['label_names'])}"
     if payload["feature_names"] is not None and not is_list_of_str(payload["feature_names"]):
@@ -324,7 +385,26 @@ def _type_problem(payload: Mapping[str, Any]) -> str | None:
         type(key) is str and isinstance(value, torch.Tensor) for key, value in state.items()
     ):
         return "model_state must map parameter names to tensors"
-    return _history_problem(payload["history"])
+    return _data_source_problem(payload["data_source"]) or _history_problem(payload["history"])
+
+
+def _data_source_problem(source: object) -> str | None:
+    """Unless ``source`` is None or a record of named plain values (one level of named
+    sub-records allowed, such as the hash of each data file), what is wrong with it."""
+
+    def is_record(value: object) -> bool:
+        return type(value) is dict and all(
+            type(key) is str and type(item) in _PLAIN_SCALARS for key, item in value.items()
+        )
+
+    if source is None:
+        return None
+    if type(source) is not dict or not all(
+        type(key) is str and (type(value) in _PLAIN_SCALARS or is_record(value))
+        for key, value in source.items()
+    ):
+        return f"data_source must be None or a dict of named plain values, got {_describe(source)}"
+    return None
 
 
 def _history_problem(history: object) -> str | None:
@@ -383,9 +463,18 @@ def _weights_problem(payload: Mapping[str, Any]) -> str | None:
 
 
 def _describe(value: object) -> str:
-    """A short description of a value of the wrong type, for an error message."""
-    text = repr(value)
-    return f"{type(value).__name__} {text[:60]}{'...' if len(text) > 60 else ''}"
+    """A short description of a value of the wrong type, for an error message: its type and
+    size, never the repr of a container (which may be nested or shared past any size)."""
+    name = type(value).__name__
+    if isinstance(value, str):
+        return f"{name} {value[:40]!r}{'...' if len(value) > 40 else ''}"
+    if isinstance(value, torch.Tensor):
+        return f"{name} of shape {tuple(value.shape)}"
+    if isinstance(value, Sized):
+        return f"{name} of {len(value)} items"
+    if type(value) in _PLAIN_SCALARS:
+        return f"{name} {value!r}"
+    return name
 
 
 def _inconsistencies(
@@ -404,7 +493,8 @@ def _inconsistencies(
             f"{len(label_names)} label names for a model with {model_config['num_classes']} classes"
         )
     if len(set(label_names)) != len(label_names):
-        problems.append(f"label names must be unique, got {list(label_names)}")
+        repeated = next(name for name, count in Counter(label_names).items() if count > 1)
+        problems.append(f"label names must be unique, got {_describe(repeated)} twice or more")
     if task == "text":
         if tokenizer is None or feature_names is not None or normalizer is not None:
             problems.append("a text model needs a tokenizer and no feature names or normaliser")
@@ -417,6 +507,10 @@ def _inconsistencies(
             problems.append("the model's vocabulary is not the tokenizer's, word for word")
         if isinstance(max_length, bool) or not isinstance(max_length, int) or max_length < 1:
             problems.append(f"max_length must be a positive int, got {max_length!r}")
+        elif max_length > MAX_SEQUENCE_LENGTH:
+            problems.append(
+                f"max_length {max_length} exceeds the {MAX_SEQUENCE_LENGTH} tokens a text may have"
+            )
         elif max_length > model_config.get("max_length", max_length):
             positions = model_config["max_length"]
             problems.append(f"max_length {max_length} exceeds the model's {positions} positions")

@@ -24,7 +24,7 @@ import json
 import logging
 import math
 from collections.abc import Callable, Mapping
-from dataclasses import asdict, dataclass, replace
+from dataclasses import asdict, dataclass, fields, replace
 from pathlib import Path
 from typing import Any
 
@@ -35,6 +35,7 @@ from .atomic import write_atomically
 from .baselines import Baselines
 from .checkpoint import load_checkpoint, save_checkpoint
 from .data import (
+    TASKS,
     DataError,
     Examples,
     FeatureDataset,
@@ -196,6 +197,9 @@ def file_hash(path: str | Path) -> str:
 def spec_from_source(source: Mapping[str, Any]) -> DataSpec:
     """The DataSpec a checkpoint's data record describes, after checking its files are the
     ones training read (same bytes)."""
+    problem = _data_record_problem(source)
+    if problem:
+        raise DataError(f"the model's data record {problem}; pass --data")
     for path, digest in source["hashes"].items():
         if not Path(path).is_file():
             raise DataError(f"{path}: the training data is no longer there; pass --data")
@@ -216,6 +220,34 @@ def spec_from_source(source: Mapping[str, Any]) -> DataSpec:
         test_fraction=float(source["test_fraction"]),
         split_seed=int(source["split_seed"]),
     )
+
+
+def _data_record_problem(source: Mapping[str, Any]) -> str | None:
+    """What stops ``source`` from being a ``data_record``, if anything: a checkpoint from
+    elsewhere may hold any plain values there (checkpoint.py checks only that they are)."""
+    keys = ("hashes", *(spec_field.name for spec_field in fields(DataSpec)))
+    missing = [key for key in keys if key not in source]
+    if missing:
+        return f"lacks {', '.join(missing)}"
+    hashes = source["hashes"]
+    if type(hashes) is not dict or not all(
+        type(path) is str and type(digest) is str for path, digest in hashes.items()
+    ):
+        return "has hashes that are not file names with their SHA-256"
+    expected = {
+        "path": (str, type(None)),
+        "validation": (str, type(None)),
+        "test": (str, type(None)),
+        "text_column": (str,),
+        "label_column": (str,),
+        "validation_fraction": (int, float),
+        "test_fraction": (int, float),
+        "split_seed": (int,),
+    }
+    wrong = [name for name, kinds in expected.items() if type(source[name]) not in kinds]
+    if source["task"] is not None and source["task"] not in TASKS:
+        wrong.append("task")
+    return f"has {', '.join(wrong)} of the wrong type" if wrong else None
 
 
 @dataclass(frozen=True)

@@ -926,6 +926,99 @@ class TestUntrustedCheckpointFiles:
         with pytest.raises(CheckpointError, match=message):
             load_checkpoint(checkpoint_path)
 
+    def test_shared_lists_of_2_to_the_40_leaves_are_refused_at_once(self, checkpoint_path):
+        """label_names made of a list shared 4 ways 20 levels deep (2**40 leaves in a few
+        hundred bytes: pickle stores a repeated list as a reference) are refused in one
+        line. Catches a walk, comparison or repr of the labels that never ends."""
+        bomb: list[object] = ["a"]
+        for _ in range(20):
+            bomb = [bomb] * 4
+        rewrite_checkpoint(checkpoint_path, lambda payload: payload.update(label_names=bomb))
+        with pytest.raises(CheckpointError, match=r"holds more than \d+ values") as refusal:
+            load_checkpoint(checkpoint_path)
+        assert len(str(refusal.value)) < 300
+
+    def test_data_nested_deeper_than_the_limit_is_refused(self, checkpoint_path):
+        """label_names nested 200 lists deep are refused in one line, not a RecursionError
+        from whatever walks them. Catches a recursive check (a crafted pickle nests 20,000
+        deep without recursing, since the unpickler is iterative)."""
+        deep: list[object] = ["a"]
+        for _ in range(200):
+            deep = [deep]
+        rewrite_checkpoint(checkpoint_path, lambda payload: payload.update(label_names=deep))
+        with pytest.raises(CheckpointError, match=r"nests data more than \d+ levels deep"):
+            load_checkpoint(checkpoint_path)
+
+    def test_an_integer_of_hundreds_of_digits_is_refused(self, checkpoint_path):
+        """A 400-digit hidden_size is refused, naming its width in bits. Catches arithmetic
+        or printing on an integer no real config holds (str() of it is refused by Python)."""
+        rewrite_checkpoint(
+            checkpoint_path, lambda payload: payload["model_config"].update(hidden_size=10**400)
+        )
+        with pytest.raises(CheckpointError, match=r"an integer of \d+ bits"):
+            load_checkpoint(checkpoint_path)
+
+    def test_a_stride_zero_view_is_refused(self, checkpoint_path):
+        """A weight saved as a stride-0 view of one float (the shape the config wants, one
+        number of storage) is refused. Catches a file of kilobytes that loads as a model of
+        gigabytes: the view passes every shape check and load_state_dict copies it out."""
+
+        def expand(payload):
+            weight = payload["model_state"]["token_embedding.weight"]
+            payload["model_state"]["token_embedding.weight"] = torch.zeros(1).expand_as(weight)
+
+        rewrite_checkpoint(checkpoint_path, expand)
+        with pytest.raises(CheckpointError, match=r"viewing \d+ bytes of storage"):
+            load_checkpoint(checkpoint_path)
+
+    def test_tensors_claiming_more_bytes_than_the_file_are_refused(self, checkpoint_path):
+        """A thousand references to one weight (each a few bytes in the pickle) are
+        refused: the tensors together claim more bytes than the file has. Catches a
+        budget counted per tensor object only."""
+
+        def repeat(payload):
+            weight = payload["model_state"]["token_embedding.weight"]
+            payload["padding"] = [weight] * 1000
+
+        rewrite_checkpoint(checkpoint_path, repeat)
+        with pytest.raises(CheckpointError, match=r"its tensors claim \d+ bytes"):
+            load_checkpoint(checkpoint_path)
+
+    @pytest.mark.parametrize("layout", ["sparse", "meta"])
+    def test_weights_that_are_not_dense_cpu_tensors_are_refused(self, checkpoint_path, layout):
+        """A sparse or meta-device weight is refused in one line. Catches the RuntimeError
+        load_state_dict raises on them, deep in the model."""
+
+        def replace_weight(payload):
+            weight = payload["model_state"]["head.weight"]
+            swapped = weight.to_sparse() if layout == "sparse" else weight.to("meta")
+            payload["model_state"]["head.weight"] = swapped
+
+        rewrite_checkpoint(checkpoint_path, replace_weight)
+        with pytest.raises(CheckpointError, match="a checkpoint holds dense CPU tensors"):
+            load_checkpoint(checkpoint_path)
+
+    @pytest.mark.parametrize("source", [["path"], "data.csv", {"path": [1]}])
+    def test_a_data_source_of_the_wrong_type_is_refused(self, checkpoint_path, source):
+        """data_source as a list, a string or a record holding a list is refused naming the
+        field. Catches a TypeError when evaluate reads it to rebuild the test split."""
+        rewrite_checkpoint(checkpoint_path, lambda payload: payload.update(data_source=source))
+        with pytest.raises(CheckpointError, match="data_source must be") as refusal:
+            load_checkpoint(checkpoint_path)
+        assert "\n" not in str(refusal.value)
+
+    def test_a_max_length_beyond_the_limit_is_refused_for_a_model_without_positions(
+        self, tmp_path, trained_checkpoint
+    ):
+        """A bag-of-n-grams checkpoint (no position table to compare with) declaring
+        max_length 3e7 is refused. Catches encoding every text to 30 million ids at
+        serving: 5 GB for one batch, then a traceback."""
+        path = tmp_path / "model.pt"
+        path.write_bytes(trained_checkpoint.read_bytes())
+        rewrite_checkpoint(path, lambda payload: payload.update(max_length=30_000_000))
+        with pytest.raises(CheckpointError, match=r"max_length 30000000 exceeds the \d+"):
+            load_checkpoint(path)
+
     def test_a_fifo_is_refused_without_waiting_for_a_writer(self, tmp_path):
         """A named pipe given as the model is refused at once. Catches opening it for
         reading, which blocks until something writes to it: forever, from the command line."""

@@ -462,6 +462,28 @@ class TestLoadData:
         with pytest.raises(DataError, match="changed since the model was trained"):
             spec_from_source(source)
 
+    @pytest.mark.parametrize(
+        ("edit", "message"),
+        [
+            (lambda record: (record.pop("hashes"), record.pop("path")), "lacks hashes, path"),
+            (lambda record: record.update(hashes=["a.csv"]), "has hashes that are not file"),
+            (
+                lambda record: record.update(split_seed="0", task="audio"),
+                "has split_seed, task of the wrong type",
+            ),
+        ],
+        ids=["missing keys", "hashes a list", "wrong types"],
+    )
+    def test_a_malformed_data_record_is_refused_in_one_line(self, edit, message):
+        """A data record missing keys, or holding values of the wrong type (as a crafted
+        or hand-edited checkpoint may: checkpoint.py checks only that they are plain), is
+        one DataError naming them. Catches the KeyError or TypeError traceback evaluate
+        gave for `data_source: {}`."""
+        record = dict(load_data().source)
+        edit(record)
+        with pytest.raises(DataError, match=f"data record {message}.*; pass --data$"):
+            spec_from_source(record)
+
     def test_file_hash_reads_in_blocks(self, tmp_path):
         """file_hash of a 4 MB file allocates under 1 MB and equals hashlib's digest.
         Catches: Path.read_bytes() holding the whole file (142 MB RSS for a 122 MB file)."""
