@@ -46,7 +46,8 @@ from .data import TASKS, FeatureNormalizer, Task, Tokenizer
 from .models import build_model, model_config, model_task
 from .training import MAX_SEQUENCE_LENGTH
 
-FORMAT_VERSION = 4  # 3: baselines; 4: the logistic-regression baseline, the history
+FORMAT_VERSION = 5  # 3: baselines; 4: the logistic-regression baseline, the history;
+# 5: character n-grams hashed from code points (models/ngrams.py), not by CRC-32
 REQUIRED_KEYS = (
     "format_version",
     "task",

@@ -7,16 +7,19 @@ both real, and of the character n-grams of the real tokens' words.
 """
 
 import itertools
+import random
 
 import pytest
 import torch
 from torch import nn
 
-from {{ cookiecutter.module_name }}.models import BagOfNgramsClassifier
+from {{ cookiecutter.module_name }}.models import BagOfNgramsClassifier, ngrams
 from {{ cookiecutter.module_name }}.models.ngrams import (
     BIGRAM_HASH_MULTIPLIER,
     MAX_SUBWORDS_PER_WORD,
+    SUBWORD_FILLER,
     subword_buckets,
+    subword_table,
 )
 
 VOCAB_SIZE = 50
@@ -154,8 +157,8 @@ class TestSubwordBuckets:
         per process: a checkpoint would serve with other n-grams than it trained on) and
         any change to the n-grams or the hash that silently breaks old checkpoints.
         """
-        assert subword_buckets("cat", 1000) == [524, 832, 276, 679, 239, 665]
-        assert subword_buckets("cats", 1000) == [524, 832, 609, 728, 679, 34, 0, 300, 540]
+        assert subword_buckets("cat", 1000) == [155, 593, 270, 25, 579, 891]
+        assert subword_buckets("cats", 1000) == [155, 593, 521, 7, 25, 612, 259, 27, 599]
 
     def test_words_of_one_stem_share_ngrams(self):
         """The words "compute" and "computes" share at least half of their character
@@ -166,6 +169,24 @@ class TestSubwordBuckets:
         )
         assert len(compute & computes) >= len(compute) // 2
         assert len(compute & sample) <= 1  # at most one hash collision in 2**20 buckets
+
+    def test_the_table_holds_each_words_buckets_in_order(self, monkeypatch):
+        """``subword_table`` (numpy, a whole vocabulary at once, in chunks) has in row i
+        exactly ``subword_buckets(vocabulary[i])`` and filler after, for words of 0 to 200
+        characters, non-ASCII ones included, across chunk boundaries. Catches an
+        off-by-one in the n-gram starts, n-grams kept in another order or past the
+        word's end, bytes hashed instead of characters, and rows misplaced between chunks."""
+        monkeypatch.setattr(ngrams, "WORDS_PER_CHUNK", 7)
+        alphabet = "abcxyzé中😀ß"
+        generator = random.Random(0)
+        lengths = [0, 1, 2, 3, 4, 5, 11, 33, 34, 35, 36, 37, 200]
+        vocabulary = ["[PAD]", "[UNK]"] + [
+            "".join(generator.choices(alphabet, k=generator.choice(lengths))) for _ in range(60)
+        ]
+        rows = [subword_buckets(word, NUM_SUBWORD_BUCKETS) for word in vocabulary]
+        width = max(map(len, rows))
+        expected = [row + [SUBWORD_FILLER] * (width - len(row)) for row in rows]
+        assert subword_table(vocabulary, NUM_SUBWORD_BUCKETS).tolist() == expected
 
     def test_long_words_keep_a_bounded_number(self):
         """A 1000-character token yields MAX_SUBWORDS_PER_WORD buckets, all in range, so one
