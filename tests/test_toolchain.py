@@ -13,9 +13,6 @@ import yaml
 from packaging.version import Version
 from baking import BIN, read_pyproject, run
 
-# Files the lead is rewriting to be strict-clean; until then mypy may report errors in them
-# only. Empty this set once they are clean: the test then demands zero errors everywhere.
-# A pinned action: owner/name[/path]@<40 hex digits> # vMAJOR.MINOR.PATCH
 # pre-commit-hooks' fixers (hook id: the executable its PyPI package installs).
 FIXERS = {
     "end-of-file-fixer": "end-of-file-fixer",
@@ -29,6 +26,7 @@ HOOK_DISTRIBUTIONS = {
     "https://github.com/astral-sh/ruff-pre-commit": "ruff",
     "https://github.com/zizmorcore/zizmor-pre-commit": "zizmor",
 }
+# A pinned action: owner/name[/path]@<40 hex digits> # vMAJOR.MINOR.PATCH
 PINNED_ACTION = re.compile(
     r"uses: ([\w.-]+/[\w.-]+)(?:/[\w.-]+)*@([0-9a-f]{40}) # (v\d+\.\d+\.\d+)$"
 )
