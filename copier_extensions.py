@@ -32,6 +32,7 @@ def load_beside(name: str) -> ModuleType:
 
 answer_checks = load_beside("answer_checks")
 answer_filters = load_beside("answer_filters")
+next_steps = load_beside("next_steps")
 
 
 def refuse_bad_answers(answers: Mapping[str, object]) -> str:
@@ -58,6 +59,7 @@ class CookiecutterContext(ContextHook):
         environment.filters["refuse_bad_answers"] = refuse_bad_answers
         environment.filters["quoted"] = answer_filters.quoted
         environment.filters["runner_labels"] = answer_filters.runner_labels
+        environment.filters["next_steps"] = next_steps.next_steps
         environment.filters["slugify"] = slugify
 
     def hook(self, context: dict[str, Any]) -> None:

@@ -7,6 +7,7 @@ from jinja2.ext import Extension
 
 from answer_checks import refusal
 from answer_filters import quoted, runner_labels
+from next_steps import next_steps
 
 
 def refuse_bad_answers(answers: Mapping[str, object]) -> str:
@@ -23,10 +24,12 @@ def refuse_bad_answers(answers: Mapping[str, object]) -> str:
 
 
 class QuotedStringExtension(Extension):
-    """Registers the ``refuse_bad_answers``, ``quoted`` and ``runner_labels`` filters."""
+    """Registers the ``refuse_bad_answers``, ``quoted``, ``runner_labels`` and
+    ``next_steps`` filters."""
 
     def __init__(self, environment):
         super().__init__(environment)
         environment.filters["refuse_bad_answers"] = refuse_bad_answers
         environment.filters["quoted"] = quoted
         environment.filters["runner_labels"] = runner_labels
+        environment.filters["next_steps"] = next_steps

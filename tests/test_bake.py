@@ -147,6 +147,7 @@ LICENSE_TITLES = {
 EXPECTED_FILES = {
     ".github/actionlint.yaml",
     ".github/dependabot.yml",
+    ".github/uv-sync.sh",
     ".github/workflows/nightly.yml",
     ".github/workflows/tests.yml",
     ".gitignore",

@@ -14,6 +14,7 @@ from baking import BIN, TEMPLATE, bake_into, run
 from cookiecutter.exceptions import FailedHookException
 
 from answer_checks import JINJA_DELIMITER
+from next_steps import next_steps
 
 GIT = ("git", "-c", "user.name=ml-test-template", "-c", "user.email=ci@example.com")
 ANSWERS_FILE = ".copier-answers.yml"  # copier's own record; cookiecutter writes none
@@ -215,6 +216,17 @@ class TestRefusals:
         data.write_text("python_version: 3.11\n")
         copier("copy", "--data-file", data, template, tmp_path / "project")
         assert 'requires-python = ">=3.11"' in (tmp_path / "project" / "pyproject.toml").read_text()
+
+
+class TestMessage:
+    def test_copier_prints_the_next_steps_cookiecutter_prints(self, tmp_path, template):
+        """After copying, copier prints next_steps' text (_message_after_copy), the same
+        text cookiecutter's hook prints. Catches copier users left without next steps."""
+        destination = tmp_path / "ml-project"
+        copied = run(BIN / "copier", "copy", "--defaults", "--trust", "--vcs-ref", "HEAD",
+                     template, destination)  # fmt: skip
+        answers = {"module_name": "ml_project", "python_version": "3.13"}
+        assert next_steps(answers, str(destination)) in copied.stdout + copied.stderr
 
 
 class TestUpdate:

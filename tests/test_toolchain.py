@@ -5,13 +5,15 @@ import importlib.metadata
 import json
 import re
 import shutil
+import subprocess
 import sys
+import zipfile
 from pathlib import Path
 
 import pytest
 import yaml
-from packaging.version import Version
 from baking import BIN, read_pyproject, run
+from packaging.version import Version
 
 # pre-commit-hooks' fixers (hook id: the executable its PyPI package installs).
 FIXERS = {
@@ -59,16 +61,128 @@ class TestDependencies:
         assert {"include-group": "test"} in groups["dev"]
         assert any(r.startswith("pytest>=") for r in groups["test"])
 
-    def test_uv_takes_torch_from_the_cpu_index_only(self, default_project):
-        """uv resolves torch from an explicit index at PyTorch's CPU URL: catches a default
-        uv sync pulling the multi-GB CUDA build, and other packages leaking to that index."""
-        uv = read_pyproject(default_project)["tool"]["uv"]
-        (source,) = uv["sources"]["torch"]
-        (index,) = [i for i in uv["index"] if i["name"] == source["index"]]
-        assert index == {
-            "name": "pytorch-cpu",
-            "url": "https://download.pytorch.org/whl/cpu",
-            "explicit": True,
+
+def stand_in_torch_index(folder: Path, version: str) -> str:
+    """A PEP 503 index in ``folder`` holding one pure-Python wheel named torch ``version``:
+    offline, in place of one of PyTorch's indexes. Returns its file:// URL."""
+    dist_info = f"torch-{version}.dist-info"
+    files = {
+        "torch/__init__.py": f"__version__ = {version!r}\n",
+        f"{dist_info}/METADATA": f"Metadata-Version: 2.1\nName: torch\nVersion: {version}\n",
+        f"{dist_info}/WHEEL": "Wheel-Version: 1.0\nRoot-Is-Purelib: true\nTag: py3-none-any\n",
+    }
+    wheel = folder / "torch" / f"torch-{version}-py3-none-any.whl"
+    wheel.parent.mkdir(parents=True)
+    with zipfile.ZipFile(wheel, "w") as archive:
+        for name, text in files.items():
+            archive.writestr(name, text)
+        archive.writestr(f"{dist_info}/RECORD", "".join(f"{name},,\n" for name in files))
+    (folder / "torch" / "index.html").write_text(f'<a href="{wheel.name}">{wheel.name}</a>')
+    return folder.as_uri()
+
+
+@pytest.fixture(scope="module")
+def locked(tmp_path_factory, default_project):
+    """A copy of the default project locked by uv, PyTorch's two indexes replaced by
+    stand-ins (the other packages come from PyPI, as in CI); returns a function that lists
+    the torch requirement uv would install for the given `uv sync` options."""
+    folder = tmp_path_factory.mktemp("torch-builds")
+    project = shutil.copytree(default_project, folder / "ml-project")
+    indexes = [
+        f"--index=pytorch-cpu={stand_in_torch_index(folder / 'cpu', '2.13.0+cpu')}",
+        f"--index=pytorch-cu130={stand_in_torch_index(folder / 'cu130', '2.13.0+cu130')}",
+    ]
+    run(BIN / "uv", "lock", *indexes, cwd=project)
+
+    def torch_for(*options: str) -> list[str]:
+        exported = run(
+            BIN / "uv", "export", "--locked", "--no-hashes", *indexes, *options, cwd=project
+        )
+        return [line for line in exported.stdout.splitlines() if line.startswith("torch")]
+
+    return torch_for
+
+
+class TestTorchBuilds:
+    def test_uv_sync_installs_the_cpu_build(self, locked):
+        """A plain `uv sync` (and `uv sync --locked` in CI) installs torch from PyTorch's CPU
+        index, on every platform. Catches the default pulling PyPI's multi-GB CUDA wheel."""
+        assert locked() == ["torch==2.13.0+cpu"]
+
+    def test_the_cu130_group_installs_the_cuda_build_from_the_same_lock(self, locked):
+        """`uv sync --no-group cpu --group cu130` installs the lock's CUDA build. Catches a
+        GPU machine that has to install torch outside the lock. (The stand-in wheel installs
+        anywhere, so the macOS fallback to PyPI's build is not exercised here.)"""
+        assert locked("--no-group", "cpu", "--group", "cu130") == ["torch==2.13.0+cu130"]
+
+    def test_the_two_builds_cannot_be_installed_together(self, locked):
+        """Asking for both groups is refused by uv (they are declared as conflicting)."""
+        with pytest.raises(pytest.fail.Exception, match="incompatible with the conflicts"):
+            locked("--group", "cu130")
+
+
+class TestCiInstall:
+    @pytest.fixture
+    def install(self, tmp_path, default_project):
+        """Runs the project's .github/uv-sync.sh in a copy of the project with a stand-in
+        `uv` that records its arguments; returns (uv's arguments, the job summary, stdout)."""
+        project = shutil.copytree(default_project, tmp_path / "ml-project")
+        stand_in = tmp_path / "bin" / "uv"
+        stand_in.parent.mkdir()
+        stand_in.write_text('#!/bin/sh\necho "$@" > "$UV_ARGUMENTS"\n')
+        stand_in.chmod(0o755)
+        summary = tmp_path / "summary.md"
+
+        def install(*arguments: str, lock: bool) -> tuple[str, str, str]:
+            if lock:
+                (project / "uv.lock").write_text("version = 1\n")
+            env = {
+                "PATH": f"{stand_in.parent}:/usr/bin:/bin",
+                "UV_ARGUMENTS": str(tmp_path / "arguments"),
+                "GITHUB_STEP_SUMMARY": str(summary),
+            }
+            result = subprocess.run(
+                ["bash", ".github/uv-sync.sh", *arguments],
+                cwd=project, env=env, capture_output=True, text=True, check=True,
+            )  # fmt: skip
+            written = summary.read_text() if summary.exists() else ""
+            return (tmp_path / "arguments").read_text().strip(), written, result.stdout
+
+        return install
+
+    def test_with_a_lock_it_installs_exactly_the_lock(self, install):
+        """With uv.lock committed: `uv sync --locked` plus the job's options, and no
+        warning. Catches CI resolving afresh although a lock pins every version."""
+        arguments, summary, stdout = install("--no-group", "cpu", "--group", "cu130", lock=True)
+        assert arguments == "sync --locked --no-group cpu --group cu130"
+        assert (summary, stdout) == ("", "")
+
+    def test_without_a_lock_it_installs_and_warns_on_the_summary(self, install):
+        """A fresh project's first push (no uv.lock): a plain `uv sync`, a workflow warning
+        and the same words on the run's summary page, telling the user to commit the lock.
+        Catches a red first run ("Unable to find lockfile") or a silent unlocked one."""
+        arguments, summary, stdout = install(lock=False)
+        assert arguments == "sync"
+        assert "uv lock" in summary
+        assert stdout.startswith("::warning title=uv.lock missing::")
+
+    def test_every_job_installs_through_it(self, default_project):
+        """No workflow step runs uv sync or pip install itself: every job that installs calls
+        .github/uv-sync.sh, the GPU job with the CUDA group. Catches a job (or a new one)
+        that fails again without a lock, or installs torch outside it."""
+        installs = {}
+        for workflow in (default_project / ".github" / "workflows").glob("*.yml"):
+            for name, job in yaml.safe_load(workflow.read_text())["jobs"].items():
+                for step in job["steps"]:
+                    command = step.get("run", "")
+                    assert "pip install" not in command, (workflow.name, name)
+                    if "uv sync" in command or "uv-sync.sh" in command:
+                        installs[name] = command.strip()
+        assert installs == {
+            "lint": "bash .github/uv-sync.sh",
+            "test": "bash .github/uv-sync.sh",
+            "slow": "bash .github/uv-sync.sh",
+            "gpu": "bash .github/uv-sync.sh --no-group cpu --group cu130",
         }
 
 
