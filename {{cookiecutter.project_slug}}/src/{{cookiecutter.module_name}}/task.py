@@ -104,6 +104,12 @@ DEFAULT_DATA = DataSpec()
 # golden set and a corpus of real docstrings the bag of n-grams is as accurate as the
 # transformer or more, and trains faster.
 DEFAULT_MODELS: dict[Task, str] = {"text": "bag_of_ngrams", "tabular": "mlp"}
+# Each model's width when --hidden-size is not given (DEFAULT_HIDDEN_SIZE for a model not
+# named here). The MLP's: on the 20,000 x 8 table of benchmarks/train_at_size.py, 32 units
+# scored 0.864, under HistGradientBoosting's 0.889; 128 scored 0.904 and 256 0.905. The
+# text models: 64 did no better than 32 on either benchmark corpus, at twice the step cost.
+DEFAULT_HIDDEN_SIZES = {"bag_of_ngrams": 32, "transformer": 32, "mlp": 128}
+DEFAULT_HIDDEN_SIZE = 32
 # The derived max_length covers this share of the training texts, and is at most
 # LONGEST_SEQUENCE: padding every text to a rare outlier's length would cost attention
 # (which grows with length squared) for nothing.
@@ -312,10 +318,15 @@ def fit_baselines(
     return Baselines.fit(torch.tensor(labels), num_classes, encoded, tokenizer.vocab_size)
 
 
+def model_name(config: TrainConfig, task: Task) -> str:
+    """The registry name of the model to train: ``config.model``, or the task's default."""
+    return config.model or DEFAULT_MODELS[task]
+
+
 def model_class_for(config: TrainConfig, task: Task) -> type[nn.Module]:
     """The registry class of ``config.model`` (default: DEFAULT_MODELS[task]), which must
     classify ``task`` data."""
-    name = config.model or DEFAULT_MODELS[task]
+    name = model_name(config, task)
     if name not in MODEL_REGISTRY or model_task(MODEL_REGISTRY[name]) != task:
         fitting = ", ".join(models_for(task))
         raise ValueError(f"model {name!r} does not classify {task} data; choose one of: {fitting}")
@@ -330,7 +341,8 @@ def build_classifier(
     model_class = model_class_for(config, task)
     known: dict[str, Any] = {
         "num_classes": num_classes,
-        "hidden_size": config.hidden_size,
+        "hidden_size": config.hidden_size
+        or DEFAULT_HIDDEN_SIZES.get(model_name(config, task), DEFAULT_HIDDEN_SIZE),
         "num_layers": config.num_layers,
         "num_heads": config.num_heads,
         "dropout": config.dropout,

@@ -22,7 +22,12 @@ from {{ cookiecutter.module_name }}.data import (
     normalize_features,
 )
 from {{ cookiecutter.module_name }}.inference import Predictor
-from {{ cookiecutter.module_name }}.task import DEFAULT_DATA, fit_preprocessing, load_data
+from {{ cookiecutter.module_name }}.task import (
+    DEFAULT_DATA,
+    DEFAULT_HIDDEN_SIZES,
+    fit_preprocessing,
+    load_data,
+)
 from {{ cookiecutter.module_name }}.training import TrainConfig
 
 pytestmark = pytest.mark.benchmark
@@ -65,7 +70,7 @@ def predictor(
     return Predictor(
         untrained_checkpoint(
             path,
-            hidden_size=SHIPPED.hidden_size,
+            hidden_size=DEFAULT_HIDDEN_SIZES["transformer"],
             num_layers=SHIPPED.num_layers,
             max_length=shipped_length,
         )

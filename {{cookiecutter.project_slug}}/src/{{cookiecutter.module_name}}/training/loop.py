@@ -109,7 +109,9 @@ class TrainConfig:
     max_vocab_size: int | None = _option(
         None, "text: most tokens kept, the 2 special ones included; none keeps every word"
     )
-    hidden_size: int = _option(32, "width of the model")
+    hidden_size: int | None = _option(
+        None, "width of the model; default: the model's own (task.py, DEFAULT_HIDDEN_SIZES)"
+    )
     num_layers: int = _option(1, "transformer blocks")
     num_heads: int = _option(2, "attention heads; must divide hidden_size")
     dropout: float = _option(0.1, "dropout probability inside the model")
@@ -127,7 +129,6 @@ class TrainConfig:
         positive = (
             "epochs",
             "lr",
-            "hidden_size",
             "num_layers",
             "num_heads",
             "min_freq",
@@ -135,7 +136,7 @@ class TrainConfig:
         for name in positive:
             if getattr(self, name) <= 0:
                 raise ValueError(f"TrainConfig.{name} must be > 0, got {getattr(self, name)}")
-        for name in ("batch_size", "grad_clip", "max_length", "patience"):
+        for name in ("batch_size", "hidden_size", "grad_clip", "max_length", "patience"):
             value = getattr(self, name)
             if value is not None and value <= 0:
                 raise ValueError(f"TrainConfig.{name} must be > 0 or None, got {value}")
@@ -160,7 +161,7 @@ class TrainConfig:
         for name in ("weight_decay", "feature_noise"):
             if getattr(self, name) < 0:
                 raise ValueError(f"TrainConfig.{name} must be >= 0, got {getattr(self, name)}")
-        if self.hidden_size % self.num_heads:
+        if self.hidden_size is not None and self.hidden_size % self.num_heads:
             raise ValueError(
                 f"TrainConfig.hidden_size ({self.hidden_size}) must be divisible by "
                 f"num_heads ({self.num_heads})"
