@@ -57,19 +57,19 @@ CONTRACT_MODELS: dict[str, dict[str, Any]] = {
     "bag_of_ngrams": {
         "vocab_size": 64,
         "hidden_size": 32,
-        "num_classes": 3,
+        "num_outputs": 3,
         "dropout": 0.1,
         "pad_id": 3,
         "vocabulary": [f"w{i}" for i in range(64)],  # the word of each id: one per id
         "num_buckets": 256,  # collisions do not matter here; a small table keeps it fast
         "num_subword_buckets": 256,
     },
-    "mlp": {"in_features": 10, "hidden_size": 32, "num_classes": 3, "dropout": 0.1},
+    "mlp": {"in_features": 10, "hidden_size": 32, "num_outputs": 3, "dropout": 0.1},
     "transformer": {
         "vocab_size": 64,
         "hidden_size": 32,
         "num_layers": 2,  # attention that reads attention output must mask padding too
-        "num_classes": 3,
+        "num_outputs": 3,
         "num_heads": 2,
         "max_length": 16,
         "dropout": 0.1,
@@ -272,7 +272,7 @@ def fixed_seed() -> Iterator[int]:
 @pytest.fixture
 def tiny_model() -> MLPClassifier:
     """A 32 -> 16 -> 4 MLP: big enough to have every layer kind, small enough for milliseconds."""
-    return MLPClassifier(in_features=32, hidden_size=16, num_classes=4)
+    return MLPClassifier(in_features=32, hidden_size=16, num_outputs=4)
 
 
 @pytest.fixture
@@ -342,6 +342,32 @@ def measurement_rows(count: int = 60) -> list[dict[str, float | str]]:
         {"height": h, "ratio": r, "weight": w, "label": "high" if s > 0 else "low"}
         for (h, r, w), s in zip(values.tolist(), score.tolist(), strict=True)
     ]
+
+
+def price_rows(count: int = 60) -> list[dict[str, float]]:
+    """Tabular rows whose "label" is a number far from 0 and 1 (a price around 1000), a
+    linear function of two of the three features plus a little noise, from a private
+    generator: a regressor that learns anything gets well below the label's std."""
+    generator = torch.Generator().manual_seed(11)
+    values = torch.randn(count, 3, generator=generator)
+    noise = torch.randn(count, generator=generator)
+    price = 1000 + 80 * values[:, 0] - 40 * values[:, 1] + 5 * noise
+    return [
+        {"rooms": a, "age": b, "distance": c, "label": y}
+        for (a, b, c), y in zip(values.tolist(), price.tolist(), strict=True)
+    ]
+
+
+def word_count_reviews() -> list[dict[str, str | float]]:
+    """48 distinct short texts whose "label" is a known function of their words: 2 points
+    per "great", minus 1 per "slow", plus 3 (the target of a text regressor)."""
+    rows = []
+    for great, slow, filler in itertools.product(
+        range(4), range(3), ("parcel", "jacket", "app", "lamp")
+    ):
+        words = ["great"] * great + ["slow"] * slow + [filler, "arrived"]
+        rows.append({"text": " ".join(words), "label": 3.0 + 2 * great - slow})
+    return rows
 
 
 def write_table(path: Path, rows: Sequence[dict]) -> Path:
@@ -443,6 +469,26 @@ def write_table_fixture() -> Callable[[Path, Sequence[dict]], Path]:
 
 
 @pytest.fixture
+def price_csv(tmp_path: Path) -> Path:
+    """A CSV of price_rows(): three numeric feature columns and a numeric "label"."""
+    return write_table(tmp_path / "prices.csv", price_rows())
+
+
+@pytest.fixture
+def price_data(price_csv: Path) -> DataSpec:
+    """The price rows as a regression target."""
+    return DataSpec(path=price_csv, target="regression")
+
+
+@pytest.fixture
+def review_data(tmp_path: Path) -> DataSpec:
+    """word_count_reviews() as a text regression target."""
+    return DataSpec(
+        path=write_table(tmp_path / "reviews.csv", word_count_reviews()), target="regression"
+    )
+
+
+@pytest.fixture
 def text_csv(tmp_path: Path) -> Path:
     """A CSV of support_messages() with "text" and "label" columns."""
     return write_table(tmp_path / "support.csv", support_messages())
@@ -471,7 +517,7 @@ def untrained_checkpoint() -> Callable[..., Path]:
             vocab_size=tokenizer.vocab_size,
             hidden_size=hidden_size,
             num_layers=num_layers,
-            num_classes=len(data.label_names),
+            num_outputs=len(data.label_names),
             max_length=max_length,
         )
         preprocessing = Preprocessing(tokenizer=tokenizer, max_length=max_length)

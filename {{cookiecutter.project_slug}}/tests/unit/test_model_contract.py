@@ -141,7 +141,7 @@ def logits_and_input_representation(
 def save_for_serving(name: str, path: Path) -> tuple[nn.Module, list, dict[str, torch.Tensor]]:
     """Save a tiny `name` model at `path` as training would; return the model, examples for
     the Predictor and the inputs its preprocessing must turn them into."""
-    label_names = [f"class {index}" for index in range(CONTRACT_MODELS[name]["num_classes"])]
+    label_names = [f"class {index}" for index in range(CONTRACT_MODELS[name]["num_outputs"])]
     if not is_text_model(name):
         model = build(name)
         rows = torch.randn(BATCH_SIZE, model.config["in_features"])
@@ -192,14 +192,14 @@ class TestRegistry:
         """A config without 'name' fails with the list of registered models."""
         known = ", ".join(sorted(MODEL_REGISTRY))
         with pytest.raises(ValueError, match=re.escape(f"one of: {known}; got None")):
-            build_model({"num_classes": 3})
+            build_model({"num_outputs": 3})
 
 
 @pytest.mark.parametrize("name", MODEL_NAMES)
 class TestModelContract:
     def test_output_is_batch_by_classes(self, model, batch):
-        """Logits are (batch, num_classes); catches a wrong head size or a lost batch dim."""
-        assert model(**batch).shape == (BATCH_SIZE, model.config["num_classes"])
+        """Logits are (batch, num_outputs); catches a wrong head size or a lost batch dim."""
+        assert model(**batch).shape == (BATCH_SIZE, model.config["num_outputs"])
 
     def test_output_is_floating_point(self, model, batch):
         """Logits are floats; catches a forward that returns class indices (argmax)."""
@@ -287,7 +287,7 @@ class TestModelContract:
         with torch.no_grad():
             logits = model(**batch)
             loss = F.cross_entropy(logits, labels_for(logits)).item()
-        chance = math.log(model.config["num_classes"])
+        chance = math.log(model.config["num_outputs"])
         assert abs(loss / chance - 1) <= INIT_LOSS_TOLERANCE, f"loss {loss:.3f}, ln C {chance:.3f}"
 
     def test_one_optimizer_step_lowers_the_loss(self, model, batch):
@@ -314,7 +314,7 @@ class TestModelContract:
         output that ignores most of the input, a capacity bottleneck such as a detached body.
         """
         batch = random_batch(model, name, lengths=OVERFIT_LENGTHS)
-        labels = torch.arange(len(OVERFIT_LENGTHS)) % model.config["num_classes"]
+        labels = torch.arange(len(OVERFIT_LENGTHS)) % model.config["num_outputs"]
         optimizer = torch.optim.Adam(model.parameters(), lr=7e-3)
         model.train()
         for _ in range(OVERFIT_STEPS):
