@@ -515,10 +515,8 @@ CATALOGUE = [
         "validation_scores_the_last_batch_only",
         "aggregation",
         "training/loop.py",
-        old="            outputs.append(output)\n"
-        '            labels.append(batch["label"])\n',
-        new="            outputs = [output]\n"
-        '            labels = [batch["label"]]\n',
+        old='            outputs.append(output)\n            labels.append(batch["label"])\n',
+        new='            outputs = [output]\n            labels = [batch["label"]]\n',
         tests=(TRAINING,),
     ),
     # Serving in chunks that must be full: the ragged last chunk is never predicted.
