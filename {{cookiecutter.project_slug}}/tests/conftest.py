@@ -24,7 +24,7 @@ from hypothesis.configuration import set_hypothesis_home_dir
 
 from {{ cookiecutter.module_name }}.checkpoint import save_checkpoint
 from {{ cookiecutter.module_name }}.data import build_tokenizer, bundled_table
-from {{ cookiecutter.module_name }}.data.sources import Input
+from {{ cookiecutter.module_name }}.data.sources import Input, Target
 from {{ cookiecutter.module_name }}.inference import Predictor
 from {{ cookiecutter.module_name }}.models import MLPClassifier, TransformerClassifier
 from {{ cookiecutter.module_name }}.task import (
@@ -406,13 +406,15 @@ def table_source(
     name: str,
     records: Callable[[], list[dict]],
     write: Callable[[Path, Sequence[dict]], Path] = write_table,
+    target: Target = "classification",
 ) -> LoadSource:
     """The data source that reads ``records()`` written by ``write`` as ``folder/name``:
     `load_data` picks the reader by the file's suffix, as `train --data` does."""
 
     def load(folder: Path, split_seed: int) -> LoadedSource:
         rows = records()
-        data = load_data(DataSpec(path=write(folder / name, rows), split_seed=split_seed))
+        spec = DataSpec(path=write(folder / name, rows), split_seed=split_seed, target=target)
+        data = load_data(spec)
         return LoadedSource(data, [example_of(row) for row in rows])
 
     return load
@@ -436,6 +438,14 @@ CONTRACT_DATA_SOURCES: dict[str, LoadSource] = {
 }
 
 
+# The sources of numbers (a regression target), each with numeric labels: the data
+# contract's TestNumericLabels runs on each.
+CONTRACT_REGRESSION_SOURCES: dict[str, LoadSource] = {
+    "csv-tabular-numbers": table_source("prices.csv", price_rows, target="regression"),
+    "jsonl-text-numbers": table_source("reviews.jsonl", word_count_reviews, target="regression"),
+}
+
+
 @pytest.fixture(params=sorted(CONTRACT_DATA_SOURCES))
 def source_name(request: pytest.FixtureRequest) -> str:
     """Each CONTRACT_DATA_SOURCES entry in turn: a test taking it runs on every source."""
@@ -444,10 +454,10 @@ def source_name(request: pytest.FixtureRequest) -> str:
 
 @pytest.fixture(scope="session")
 def load_source(tmp_path_factory: pytest.TempPathFactory) -> Callable[[str, int], LoadedSource]:
-    """load_source(name, split_seed): that entry's LoadedSource, from files in a new folder."""
-    return lambda name, split_seed: CONTRACT_DATA_SOURCES[name](
-        tmp_path_factory.mktemp(name), split_seed
-    )
+    """load_source(name, split_seed): that entry's LoadedSource (of CONTRACT_DATA_SOURCES or
+    CONTRACT_REGRESSION_SOURCES), from files in a new folder."""
+    sources = CONTRACT_DATA_SOURCES | CONTRACT_REGRESSION_SOURCES
+    return lambda name, split_seed: sources[name](tmp_path_factory.mktemp(name), split_seed)
 
 
 @pytest.fixture

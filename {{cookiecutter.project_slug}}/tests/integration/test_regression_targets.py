@@ -20,6 +20,7 @@ from {{ cookiecutter.module_name }}.baselines import RegressionBaselines
 from {{ cookiecutter.module_name }}.checkpoint import CheckpointError, load_checkpoint
 from {{ cookiecutter.module_name }}.cli import main
 from {{ cookiecutter.module_name }}.inference import Predictor
+from {{ cookiecutter.module_name }}.models import models_for
 from {{ cookiecutter.module_name }}.task import (
     DataSpec,
     fit_baselines,
@@ -212,6 +213,20 @@ class TestTrainRegressor:
         metrics = evaluate(OutputsAsGiven(), ragged, RegressionLoss(), scores=scores)
         expected = regression_scores(outputs[:, 0], targets)
         assert {name: metrics[name] for name in expected} == pytest.approx(expected, abs=1e-6)
+
+
+class TestTextRegressors:
+    @pytest.mark.parametrize("model", models_for("text"))
+    def test_each_text_model_learns_a_number_from_words(self, review_data, tmp_path, model):
+        """Every text model, as a regressor with the default options but 16 wide, predicts
+        the reviews' word-count score with a test RMSE below the training mean's. Catches:
+        a text model that cannot be built with one output, or whose output is not trained
+        (a head left out of the loss)."""
+        config = TrainConfig(model=model, hidden_size=16)
+        train_classifier(config, review_data, tmp_path / "model.pt", log=None)
+        predictor = Predictor(tmp_path / "model.pt")
+        metrics = score(predictor, load_data(review_data).splits["test"])
+        assert metrics["rmse"] < metrics["baselines"]["training_mean"]
 
 
 class TestRegressionCheckpoint:
