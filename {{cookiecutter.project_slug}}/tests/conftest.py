@@ -358,6 +358,28 @@ def price_rows(count: int = 60) -> list[dict[str, float]]:
     ]
 
 
+def friedman_rows(count: int, seed: int) -> list[dict[str, float]]:
+    """Friedman's first regression problem (1991), as scikit-learn's make_friedman1 has it:
+    ten uniform features x0..x9, of which five matter, and the label
+    10 sin(pi x0 x1) + 20 (x2 - 0.5)^2 + 10 x3 + 5 x4 + noise of std 1. Nonlinear, so a
+    linear model cannot fit it and an MLP must; from a private generator, the same rows on
+    every machine."""
+    generator = torch.Generator().manual_seed(seed)
+    x = torch.rand(count, 10, generator=generator, dtype=torch.float64)
+    noise = torch.randn(count, generator=generator, dtype=torch.float64)
+    label = (
+        10 * torch.sin(torch.pi * x[:, 0] * x[:, 1])
+        + 20 * (x[:, 2] - 0.5) ** 2
+        + 10 * x[:, 3]
+        + 5 * x[:, 4]
+        + noise
+    )
+    return [
+        {**{f"x{index}": round(value, 6) for index, value in enumerate(row)}, "label": round(y, 6)}
+        for row, y in zip(x.tolist(), label.tolist(), strict=True)
+    ]
+
+
 def word_count_reviews() -> list[dict[str, str | float]]:
     """48 distinct short texts whose "label" is a known function of their words: 2 points
     per "great", minus 1 per "slow", plus 3 (the target of a text regressor)."""
