@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 import torch
-from conftest import price_rows, write_table
+from conftest import friedman_rows, price_rows, write_table
 
 from {{ cookiecutter.module_name }}.baselines import RegressionBaselines
 from {{ cookiecutter.module_name }}.checkpoint import CheckpointError, load_checkpoint
@@ -32,6 +32,9 @@ from {{ cookiecutter.module_name }}.task import (
 )
 from {{ cookiecutter.module_name }}.training import RegressionLoss, TrainConfig, evaluate, regression_scores
 
+# The default regressor's mean residual on held-out rows may be at most this share of the
+# label's std: an unbiased model's is sampling noise, std / sqrt(300), about 0.06 std.
+MAX_BIAS = 0.15
 # A few steps on 42 training rows: milliseconds, and enough to beat the training mean.
 TINY_REGRESSION = TrainConfig(epochs=6, batch_size=8, hidden_size=16, lr=3e-2)
 TINY = ["--epochs", "6", "--hidden-size", "16", "--batch-size", "8", "--lr", "0.03"]
@@ -330,3 +333,21 @@ class TestRegressionCommands:
         """--report draws a classifier's figures: for a regressor it stops in one line."""
         assert main(["evaluate", "--model", str(regressor), "--report", str(tmp_path / "r")]) == 2
         assert "regressor" in capsys.readouterr().err
+
+
+@pytest.mark.slow
+class TestUnbiasedRegressor:
+    def test_default_regressor_is_unbiased_on_the_held_out_split(self, tmp_path):
+        """The default regressor (default TrainConfig) trained on 2,000 Friedman rows has a
+        mean residual on its test split within MAX_BIAS of the label's std. Catches: the
+        target mean saved or restored wrong, which shifts every prediction by a constant."""
+        spec = DataSpec(
+            path=write_table(tmp_path / "friedman.csv", friedman_rows(2000, seed=0)),
+            target="regression",
+        )
+        train_classifier(TrainConfig(), spec, tmp_path / "model.pt", log=None)
+        test = load_data(spec).splits["test"]
+        predicted = torch.tensor(Predictor(tmp_path / "model.pt").predict_values(test.inputs))
+        actual = torch.tensor(test.values())
+        bias = (predicted - actual).mean().item()
+        assert abs(bias) <= MAX_BIAS * actual.std().item(), f"mean residual {bias:.3f}"
