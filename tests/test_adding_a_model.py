@@ -11,8 +11,8 @@ from test_seeded_bugs import PACKAGE, SeededBug, failed_tests
 
 CNN = Path(__file__).with_name("fixtures") / "cnn.py"
 CONTRACT = "tests/unit/test_model_contract.py"
-CONTRACT_ENTRY = '    "cnn": {"vocab_size": 64, "hidden_size": 32, "num_classes": 3},\n'
-PASSED_CNN_TEST = re.compile(r"^PASSED \S+\[cnn\]$", re.MULTILINE)
+CONTRACT_ENTRY = '    "cnn": {"vocab_size": 64, "hidden_size": 32, "num_outputs": 3},\n'
+PASSED_CNN_TEST = re.compile(r"^PASSED \S+\[(?:classifier-|regressor-)?cnn\]$", re.MULTILINE)
 
 PLANTED_BUGS = [
     SeededBug(

@@ -35,6 +35,8 @@ DATA_CONTRACT = "tests/unit/test_data_contract.py"
 NGRAMS = "tests/unit/test_ngrams.py"
 BASELINES = "tests/unit/test_baselines.py"
 CALIBRATION = "tests/unit/test_calibration.py"
+REGRESSION_TARGETS = "tests/integration/test_regression_targets.py"
+REGRESSION_METRICS = "tests/unit/test_regression_metrics.py"
 
 
 @dataclass(frozen=True)
@@ -403,8 +405,8 @@ CATALOGUE = [
         "augmentation_applied_at_evaluation",
         "data",
         "task.py",
-        old='data.splits["validation"], data.labels("validation"), num_classes\n',
-        new='data.splits["validation"], data.labels("validation"), num_classes, augment\n',
+        old='data.splits["validation"], data.targets("validation"), num_classes\n',
+        new='data.splits["validation"], data.targets("validation"), num_classes, augment\n',
         tests=(TRAINING,),
     ),
     # --- inference --------------------------------------------------------------------
@@ -437,8 +439,8 @@ CATALOGUE = [
         "confidence_is_not_a_probability",
         "inference",
         "inference/predictor.py",
-        old="torch.softmax(logits.float(), dim=-1).cpu().tolist()",
-        new="logits.float().cpu().tolist()",
+        old="torch.softmax(logits.float(), dim=-1).tolist()",
+        new="logits.float().tolist()",
         tests=(INFERENCE,),
     ),
     # `not text` lets whitespace-only input through: an all-padding row gets a label.
@@ -503,8 +505,8 @@ CATALOGUE = [
         "validation_loss_mean_of_batch_means",
         "aggregation",
         "training/loop.py",
-        old='total_loss += loss_fn(logits, batch["label"]).item() * len(batch["label"])',
-        new='total_loss += loss_fn(logits, batch["label"]).item()',
+        old='total_loss += loss_fn(output, batch["label"]).item() * len(batch["label"])',
+        new='total_loss += loss_fn(output, batch["label"]).item()',
         also=(('"loss": total_loss / len(targets)', '"loss": total_loss / len(labels)'),),
         tests=(TRAINING,),
     ),
@@ -513,10 +515,8 @@ CATALOGUE = [
         "validation_scores_the_last_batch_only",
         "aggregation",
         "training/loop.py",
-        old="            predictions.append(logits.argmax(dim=-1))\n"
-        '            labels.append(batch["label"])\n',
-        new="            predictions = [logits.argmax(dim=-1)]\n"
-        '            labels = [batch["label"]]\n',
+        old='            outputs.append(output)\n            labels.append(batch["label"])\n',
+        new='            outputs = [output]\n            labels = [batch["label"]]\n',
         tests=(TRAINING,),
     ),
     # Serving in chunks that must be full: the ragged last chunk is never predicted.
@@ -524,8 +524,8 @@ CATALOGUE = [
         "predictor_drops_the_last_partial_chunk",
         "aggregation",
         "inference/predictor.py",
-        old="for start in range(0, len(examples), step):",
-        new="for start in range(0, len(examples) - step + 1, step):",
+        old="for start in range(0, len(examples), step)",
+        new="for start in range(0, len(examples) - step + 1, step)",
         tests=(INFERENCE,),
     ),
     # Full batches only (drop_last): the same few examples miss every epoch they land in
@@ -717,9 +717,9 @@ CATALOGUE = [
         "cli_predict_reports_row_numbers_not_lines",
         "wiring",
         "cli.py",
-        old="for row, result in zip(table.rows, predictor.predict_batch(inputs), strict=True):\n"
+        old="for row, result in zip(table.rows, _results(predictor, inputs), strict=True):\n"
         '        _print_json({"line": row.line, **result})\n',
-        new="for line, result in enumerate(predictor.predict_batch(inputs), start=1):\n"
+        new="for line, result in enumerate(_results(predictor, inputs), start=1):\n"
         '        _print_json({"line": line, **result})\n',
         tests=(CLI,),
     ),
@@ -907,11 +907,70 @@ CATALOGUE = [
         "baseline_fitted_on_the_test_split",
         "baselines",
         "task.py",
-        old='        prepared.splits["train"],\n        prepared.labels("train"),\n'
+        old='        prepared.splits["train"],\n        prepared.targets("train"),\n'
         "        len(prepared.label_names),\n    )\n",
-        new='        prepared.splits["test"],\n        prepared.labels("test"),\n'
+        new='        prepared.splits["test"],\n        prepared.targets("test"),\n'
         "        len(prepared.label_names),\n    )\n",
-        tests=(TRAINING,),
+        # The same edit fits a regressor's mean and ridge baselines on the test split.
+        tests=(TRAINING, REGRESSION_TARGETS),
+    ),
+    # --- regression targets -------------------------------------------------------------
+    # The target's mean and std from every split: the test labels leak into training.
+    SeededBug(
+        "target_statistics_over_all_splits",
+        "regression",
+        "task.py",
+        old='FeatureNormalizer().fit(data.targets("train")[:, None])',
+        new="FeatureNormalizer().fit(torch.cat([data.targets(s) for s in data.splits])[:, None])",
+        tests=(REGRESSION_TARGETS,),
+    ),
+    # Serving returns the standardised output: every prediction is a number near 0.
+    SeededBug(
+        "target_scaling_not_inverted_at_serving",
+        "regression",
+        "inference/predictor.py",
+        old="in self.target_normalizer.inverse_transform(outputs.double())[:, 0].tolist()",
+        new="in outputs.double()[:, 0].tolist()",
+        tests=(REGRESSION_TARGETS,),
+    ),
+    # (B, 1) outputs against (B,) targets: MSE over the (B, B) broadcast, which trains every
+    # output towards the batch mean, with only a warning.
+    SeededBug(
+        "regression_output_broadcast_against_targets",
+        "regression",
+        "training/losses.py",
+        old="predictions = outputs[:, 0]",
+        new="predictions = outputs",
+        tests=(LOSSES,),
+    ),
+    # MSE summed, not averaged: the step size grows with the batch size.
+    SeededBug(
+        "mse_reduction_sum",
+        "regression",
+        "training/losses.py",
+        old="return F.mse_loss(predictions, targets, reduction=self.reduction)",
+        new='return F.mse_loss(predictions, targets, reduction="sum")',
+        tests=(LOSSES,),
+    ),
+    # R² with the squares about the predictions' mean: a biased model looks better.
+    SeededBug(
+        "r2_wrong_denominator",
+        "regression",
+        "training/metrics.py",
+        old="total = (actual - actual.mean()).square().sum()",
+        new="total = (actual - predicted.mean()).square().sum()",
+        tests=(REGRESSION_METRICS,),
+    ),
+    # evaluate forgets that the checkpoint is a regressor: the recorded test split and a
+    # given file are read as classes.
+    SeededBug(
+        "evaluate_ignores_the_regression_target",
+        "regression",
+        "task.py",
+        old='        target=source["target"],\n',
+        new="",
+        also=(("        target=predictor.target,\n", ""),),
+        tests=(REGRESSION_TARGETS,),
     ),
     # A help text with a bare "%": argparse %-formats it, and `train --help` crashes.
     SeededBug(

@@ -25,7 +25,7 @@ from hypothesis.configuration import set_hypothesis_home_dir
 
 from {{ cookiecutter.module_name }}.checkpoint import save_checkpoint
 from {{ cookiecutter.module_name }}.data import build_tokenizer, bundled_table
-from {{ cookiecutter.module_name }}.data.sources import Input
+from {{ cookiecutter.module_name }}.data.sources import Input, Target
 from {{ cookiecutter.module_name }}.inference import Predictor
 from {{ cookiecutter.module_name }}.models import MLPClassifier, TransformerClassifier
 from {{ cookiecutter.module_name }}.task import (
@@ -58,19 +58,19 @@ CONTRACT_MODELS: dict[str, dict[str, Any]] = {
     "bag_of_ngrams": {
         "vocab_size": 64,
         "hidden_size": 32,
-        "num_classes": 3,
+        "num_outputs": 3,
         "dropout": 0.1,
         "pad_id": 3,
         "vocabulary": [f"w{i}" for i in range(64)],  # the word of each id: one per id
         "num_buckets": 256,  # collisions do not matter here; a small table keeps it fast
         "num_subword_buckets": 256,
     },
-    "mlp": {"in_features": 10, "hidden_size": 32, "num_classes": 3, "dropout": 0.1},
+    "mlp": {"in_features": 10, "hidden_size": 32, "num_outputs": 3, "dropout": 0.1},
     "transformer": {
         "vocab_size": 64,
         "hidden_size": 32,
         "num_layers": 2,  # attention that reads attention output must mask padding too
-        "num_classes": 3,
+        "num_outputs": 3,
         "num_heads": 2,
         "max_length": 16,
         "dropout": 0.1,
@@ -278,7 +278,7 @@ def fixed_seed() -> Iterator[int]:
 @pytest.fixture
 def tiny_model() -> MLPClassifier:
     """A 32 -> 16 -> 4 MLP: big enough to have every layer kind, small enough for milliseconds."""
-    return MLPClassifier(in_features=32, hidden_size=16, num_classes=4)
+    return MLPClassifier(in_features=32, hidden_size=16, num_outputs=4)
 
 
 @pytest.fixture
@@ -350,6 +350,54 @@ def measurement_rows(count: int = 60) -> list[dict[str, float | str]]:
     ]
 
 
+def price_rows(count: int = 60) -> list[dict[str, float]]:
+    """Tabular rows whose "label" is a number far from 0 and 1 (a price around 1000), a
+    linear function of two of the three features plus a little noise, from a private
+    generator: a regressor that learns anything gets well below the label's std."""
+    generator = torch.Generator().manual_seed(11)
+    values = torch.randn(count, 3, generator=generator)
+    noise = torch.randn(count, generator=generator)
+    price = 1000 + 80 * values[:, 0] - 40 * values[:, 1] + 5 * noise
+    return [
+        {"rooms": a, "age": b, "distance": c, "label": y}
+        for (a, b, c), y in zip(values.tolist(), price.tolist(), strict=True)
+    ]
+
+
+def friedman_rows(count: int, seed: int) -> list[dict[str, float]]:
+    """Friedman's first regression problem (1991), as scikit-learn's make_friedman1 has it:
+    ten uniform features x0..x9, of which five matter, and the label
+    10 sin(pi x0 x1) + 20 (x2 - 0.5)^2 + 10 x3 + 5 x4 + noise of std 1. Nonlinear, so a
+    linear model cannot fit it and an MLP must; from a private generator, the same rows on
+    every machine."""
+    generator = torch.Generator().manual_seed(seed)
+    x = torch.rand(count, 10, generator=generator, dtype=torch.float64)
+    noise = torch.randn(count, generator=generator, dtype=torch.float64)
+    label = (
+        10 * torch.sin(torch.pi * x[:, 0] * x[:, 1])
+        + 20 * (x[:, 2] - 0.5) ** 2
+        + 10 * x[:, 3]
+        + 5 * x[:, 4]
+        + noise
+    )
+    return [
+        {**{f"x{index}": round(value, 6) for index, value in enumerate(row)}, "label": round(y, 6)}
+        for row, y in zip(x.tolist(), label.tolist(), strict=True)
+    ]
+
+
+def word_count_reviews() -> list[dict[str, str | float]]:
+    """48 distinct short texts whose "label" is a known function of their words: 2 points
+    per "great", minus 1 per "slow", plus 3 (the target of a text regressor)."""
+    rows = []
+    for great, slow, filler in itertools.product(
+        range(4), range(3), ("parcel", "jacket", "app", "lamp")
+    ):
+        words = ["great"] * great + ["slow"] * slow + [filler, "arrived"]
+        rows.append({"text": " ".join(words), "label": 3.0 + 2 * great - slow})
+    return rows
+
+
 def write_table(path: Path, rows: Sequence[dict]) -> Path:
     """Write ``rows`` (dicts with the same keys) as CSV or JSON Lines, by ``path``'s suffix."""
     if path.suffix == ".jsonl":
@@ -386,13 +434,15 @@ def table_source(
     name: str,
     records: Callable[[], list[dict]],
     write: Callable[[Path, Sequence[dict]], Path] = write_table,
+    target: Target = "classification",
 ) -> LoadSource:
     """The data source that reads ``records()`` written by ``write`` as ``folder/name``:
     `load_data` picks the reader by the file's suffix, as `train --data` does."""
 
     def load(folder: Path, split_seed: int) -> LoadedSource:
         rows = records()
-        data = load_data(DataSpec(path=write(folder / name, rows), split_seed=split_seed))
+        spec = DataSpec(path=write(folder / name, rows), split_seed=split_seed, target=target)
+        data = load_data(spec)
         return LoadedSource(data, [example_of(row) for row in rows])
 
     return load
@@ -416,6 +466,14 @@ CONTRACT_DATA_SOURCES: dict[str, LoadSource] = {
 }
 
 
+# The sources of numbers (a regression target), each with numeric labels: the data
+# contract's TestNumericLabels runs on each.
+CONTRACT_REGRESSION_SOURCES: dict[str, LoadSource] = {
+    "csv-tabular-numbers": table_source("prices.csv", price_rows, target="regression"),
+    "jsonl-text-numbers": table_source("reviews.jsonl", word_count_reviews, target="regression"),
+}
+
+
 @pytest.fixture(params=sorted(CONTRACT_DATA_SOURCES))
 def source_name(request: pytest.FixtureRequest) -> str:
     """Each CONTRACT_DATA_SOURCES entry in turn: a test taking it runs on every source."""
@@ -424,10 +482,10 @@ def source_name(request: pytest.FixtureRequest) -> str:
 
 @pytest.fixture(scope="session")
 def load_source(tmp_path_factory: pytest.TempPathFactory) -> Callable[[str, int], LoadedSource]:
-    """load_source(name, split_seed): that entry's LoadedSource, from files in a new folder."""
-    return lambda name, split_seed: CONTRACT_DATA_SOURCES[name](
-        tmp_path_factory.mktemp(name), split_seed
-    )
+    """load_source(name, split_seed): that entry's LoadedSource (of CONTRACT_DATA_SOURCES or
+    CONTRACT_REGRESSION_SOURCES), from files in a new folder."""
+    sources = CONTRACT_DATA_SOURCES | CONTRACT_REGRESSION_SOURCES
+    return lambda name, split_seed: sources[name](tmp_path_factory.mktemp(name), split_seed)
 
 
 @pytest.fixture
@@ -446,6 +504,26 @@ def measurements() -> list[dict[str, float | str]]:
 def write_table_fixture() -> Callable[[Path, Sequence[dict]], Path]:
     """write_table(path, rows): write rows as CSV or JSON Lines, by the path's suffix."""
     return write_table
+
+
+@pytest.fixture
+def price_csv(tmp_path: Path) -> Path:
+    """A CSV of price_rows(): three numeric feature columns and a numeric "label"."""
+    return write_table(tmp_path / "prices.csv", price_rows())
+
+
+@pytest.fixture
+def price_data(price_csv: Path) -> DataSpec:
+    """The price rows as a regression target."""
+    return DataSpec(path=price_csv, target="regression")
+
+
+@pytest.fixture
+def review_data(tmp_path: Path) -> DataSpec:
+    """word_count_reviews() as a text regression target."""
+    return DataSpec(
+        path=write_table(tmp_path / "reviews.csv", word_count_reviews()), target="regression"
+    )
 
 
 @pytest.fixture
@@ -477,7 +555,7 @@ def untrained_checkpoint() -> Callable[..., Path]:
             vocab_size=tokenizer.vocab_size,
             hidden_size=hidden_size,
             num_layers=num_layers,
-            num_classes=len(data.label_names),
+            num_outputs=len(data.label_names),
             max_length=max_length,
         )
         preprocessing = Preprocessing(tokenizer=tokenizer, max_length=max_length)

@@ -1,7 +1,7 @@
 """The simple models every evaluation scores beside the trained one.
 
-ML Test Score (Breck et al., 2017), test M5: "a simpler model is not better". Two baselines
-answer it on the same examples the model is scored on:
+ML Test Score (Breck et al., 2017), test M5: "a simpler model is not better". Simple models
+answer it on the same examples the model is scored on. A classifier's (``Baselines``):
 
 - ``majority_class``: always the most frequent class of the training split; a model must
   beat it by a margin to have learned anything at all.
@@ -13,6 +13,15 @@ answer it on the same examples the model is scored on:
   (``LogisticRegression(C=1)``: mean cross-entropy plus an L2 penalty of 1 / (2N) times
   the squared weights) by L-BFGS in float64, from zero weights, so it is deterministic
   and its accuracy can be checked against scikit-learn's (README, "Baselines").
+
+A regressor's (``RegressionBaselines``):
+
+- ``training_mean``: always the training split's mean target; its RMSE is about the target's
+  standard deviation, and a model must beat it to have learned anything.
+- ``ridge_regression``: closed-form ridge regression (scikit-learn's ``Ridge(alpha=1)``: the
+  summed squared error plus the squared weights, the intercept unpenalised) on the
+  normalised features, or for text on the counts of the RIDGE_TOKENS most frequent training
+  tokens (a bag of words). A model no better than a linear one is not worth its cost.
 
 They are fitted on the training split when the model is trained and saved in its checkpoint
 as plain tensors (a few kB). So ``evaluate`` scores them on any labelled file, also after
@@ -30,6 +39,13 @@ from torch.nn import functional
 # L-BFGS iterations of the logistic regression: scikit-learn's default max_iter. On
 # normalised features it converges well before that (README, "Baselines").
 LOGISTIC_MAX_ITERATIONS = 100
+# scikit-learn's default Ridge penalty.
+RIDGE_ALPHA = 1.0
+# Columns of the text ridge regression: the most frequent training tokens. Its normal
+# equations are RIDGE_TOKENS squared, whatever the vocabulary's size.
+RIDGE_TOKENS = 1024
+# Rows of the bag of words made at once while fitting it: bounded memory at any size.
+RIDGE_CHUNK = 4096
 
 
 @dataclass(frozen=True)
@@ -174,3 +190,105 @@ def _is_count_tensor(value: object, ndim: int) -> TypeGuard[Tensor]:
         and value.ndim == ndim
         and bool((value >= 0).all())
     )
+
+
+@dataclass(frozen=True)
+class RegressionBaselines:
+    """What a regressor's baselines learnt from the training split's targets (label units)."""
+
+    mean: Tensor  # () float64: the training split's mean target
+    ridge_weight: Tensor  # (F,) float64 per feature, or (V,) per token id for text
+    ridge_bias: Tensor  # () float64
+
+    @classmethod
+    def fit(
+        cls,
+        targets: Tensor,
+        text: Mapping[str, Tensor] | None = None,
+        vocab_size: int | None = None,
+        features: Tensor | None = None,
+    ) -> Self:
+        """Fit on the training split: its targets (N,) and its normalised ``features`` (N, F),
+        or its encoded ``text`` over a vocabulary of ``vocab_size`` ids."""
+        values = targets.double()
+        if features is not None:
+            inputs = features.double()
+            moments = (inputs.T @ inputs, inputs.T @ values, inputs.sum(dim=0))
+            weight, bias = ridge_regression(*moments, values, RIDGE_ALPHA)
+            return cls(values.mean(), weight, bias)
+        if text is None or vocab_size is None:
+            raise ValueError("give the normalised features, or the encoded text and vocab_size")
+        input_ids, is_real = text["input_ids"], text["attention_mask"].bool()
+        counts = torch.bincount(input_ids[is_real], minlength=vocab_size)
+        kept = counts.argsort(descending=True, stable=True)[:RIDGE_TOKENS]
+        column = torch.full((vocab_size,), len(kept), dtype=torch.long)  # beyond: dropped
+        column[kept] = torch.arange(len(kept))
+        size = len(kept)
+        gram = torch.zeros(size, size, dtype=torch.float64)
+        moment = torch.zeros(size, dtype=torch.float64)
+        total = torch.zeros(size, dtype=torch.float64)
+        for start in range(0, len(input_ids), RIDGE_CHUNK):
+            rows = slice(start, start + RIDGE_CHUNK)
+            columns = torch.where(is_real[rows], column[input_ids[rows]], size)
+            bag = torch.zeros(len(columns), size + 1, dtype=torch.float64)
+            bag.scatter_add_(1, columns, torch.ones_like(columns, dtype=torch.float64))
+            bag = bag[:, :size]  # (chunk, K): counts of the kept tokens
+            gram += bag.T @ bag
+            moment += bag.T @ values[rows]
+            total += bag.sum(dim=0)
+        kept_weight, bias = ridge_regression(gram, moment, total, values, RIDGE_ALPHA)
+        weight = torch.zeros(vocab_size, dtype=torch.float64)
+        weight[kept] = kept_weight
+        return cls(values.mean(), weight, bias)
+
+    def predict(self, inputs: Mapping[str, Tensor]) -> dict[str, Tensor]:
+        """Each baseline's predicted values (N,) for model inputs, as ``Predictor.encode``
+        makes them."""
+        if "features" in inputs:
+            linear = inputs["features"].double() @ self.ridge_weight
+        else:  # the bag of words times the weights: each real token adds its weight
+            per_token = self.ridge_weight[inputs["input_ids"]]  # (N, T)
+            linear = per_token.masked_fill(~inputs["attention_mask"].bool(), 0.0).sum(dim=1)
+        return {
+            "training_mean": self.mean.expand(len(linear)),
+            "ridge_regression": linear + self.ridge_bias,
+        }
+
+    def state_dict(self) -> dict[str, Tensor]:
+        """Plain tensors, for the checkpoint."""
+        return {"mean": self.mean, "ridge_weight": self.ridge_weight, "ridge_bias": self.ridge_bias}
+
+    @classmethod
+    def from_state_dict(cls, state: Mapping[str, object]) -> Self:
+        """Rebuild from ``state_dict()`` output, checking every part."""
+        if not isinstance(state, Mapping):
+            raise ValueError(f"baselines must be a dict of tensors, got {type(state).__name__}")
+        mean, weight, bias = (state.get(key) for key in ("mean", "ridge_weight", "ridge_bias"))
+        if not (
+            _is_finite_float64(mean, ndim=0)
+            and _is_finite_float64(weight, ndim=1)
+            and _is_finite_float64(bias, ndim=0)
+        ):
+            raise ValueError(
+                "regression baselines 'mean', 'ridge_weight' and 'ridge_bias' must be finite "
+                "float64 tensors of shapes (), (F,) and ()"
+            )
+        return cls(mean, weight, bias)
+
+
+def ridge_regression(
+    gram: Tensor, moment: Tensor, total: Tensor, targets: Tensor, alpha: float
+) -> tuple[Tensor, Tensor]:
+    """The weight (F,) and intercept () of ridge regression from the sums over the training
+    rows x of x xᵀ (``gram``), x y (``moment``) and x (``total``), and the targets (N,).
+
+    Centring x and y leaves the intercept unpenalised: (Xc^T Xc + alpha I) w = Xc^T yc, with
+    Xc^T Xc = X^T X - N mean(x) mean(x)ᵀ and Xc^T yc = X^T y - N mean(x) mean(y).
+    """
+    count, target_mean = len(targets), targets.mean()
+    feature_mean = total / count
+    centred_gram = gram - count * torch.outer(feature_mean, feature_mean)
+    centred_moment = moment - count * feature_mean * target_mean
+    penalty = alpha * torch.eye(len(gram), dtype=torch.float64)
+    weight = torch.linalg.solve(centred_gram + penalty, centred_moment)
+    return weight, target_mean - feature_mean @ weight

@@ -1,7 +1,10 @@
 """A self-describing checkpoint: everything needed to serve or resume a model, in one file.
 
-A checkpoint holds its task ("text" or "tabular"), the model's config and weights, the label
-names in class-index order and the preprocessing that training used: for text the tokenizer's
+A checkpoint holds its task ("text" or "tabular") and its target ("classification", or
+"regression" for a number), the model's config and weights, the label names in class-index
+order (none for a regressor, which holds the target's training mean and std instead, to
+turn its standardised outputs back into the label's units) and the preprocessing that
+training used: for text the tokenizer's
 vocabulary and the sequence length, for tabular data the feature names and the feature
 normaliser's statistics. It holds the baselines fitted on the training split (see
 ``baselines``), so every evaluation can score them beside the model. It also records where
@@ -41,16 +44,18 @@ import torch
 from torch import nn
 
 from .atomic import write_atomically
-from .baselines import Baselines
-from .data import TASKS, FeatureNormalizer, Task, Tokenizer
+from .baselines import Baselines, RegressionBaselines
+from .data import TARGETS, TASKS, FeatureNormalizer, Target, Task, Tokenizer
 from .models import build_model, model_config, model_task
 from .training import MAX_SEQUENCE_LENGTH
 
-FORMAT_VERSION = 5  # 3: baselines; 4: the logistic-regression baseline, the history;
-# 5: character n-grams hashed from code points (models/ngrams.py), not by CRC-32
+FORMAT_VERSION = 6  # 3: baselines; 4: the logistic-regression baseline, the history;
+# 5: character n-grams hashed from code points (models/ngrams.py), not by CRC-32; 6: the target kind
 REQUIRED_KEYS = (
     "format_version",
     "task",
+    "target",
+    "target_normalizer",
     "model_config",
     "model_state",
     "label_names",
@@ -83,13 +88,16 @@ class Checkpoint(TypedDict):
     """What ``load_checkpoint`` returns: ready-to-use objects, not raw tensors."""
 
     task: Task
+    target: Target  # "classification" or "regression"
     model: nn.Module  # weights loaded, eval mode, on the CPU
-    label_names: tuple[str, ...]  # index i is the name of class i
+    label_names: tuple[str, ...]  # index i is the name of class i; () for a regressor
+    target_normalizer: FeatureNormalizer | None  # regression: the training target's mean, std
     tokenizer: Tokenizer | None  # text only
     max_length: int | None  # text only: tokens per text
     feature_names: tuple[str, ...] | None  # tabular only: the columns, in model input order
     normalizer: FeatureNormalizer | None  # tabular only, when training normalised features
-    baselines: Baselines | None  # fitted on the training split; None if saved without them
+    # Fitted on the training split; None if saved without them.
+    baselines: Baselines | RegressionBaselines | None
     data_source: dict[str, Any] | None  # how the training data and its splits were made
     history: list[dict[str, float | int]]  # one dict of metrics per epoch trained, in order
     best_epoch: int | None  # the epoch whose weights these are
@@ -106,14 +114,19 @@ def save_checkpoint(
     max_length: int | None = None,
     feature_names: Sequence[str] | None = None,
     normalizer: FeatureNormalizer | None = None,
-    baselines: Baselines | None = None,
+    baselines: Baselines | RegressionBaselines | None = None,
     data_source: Mapping[str, Any] | None = None,
     history: Sequence[Mapping[str, float | int]] = (),
     best_epoch: int | None = None,
     stop_reason: str | None = None,
     training_state: Mapping[str, Any] | None = None,
+    target: Target = "classification",
+    target_normalizer: FeatureNormalizer | None = None,
 ) -> None:
     """Write a checkpoint that ``load_checkpoint`` can restore without any other file.
+
+    A "regression" ``target`` has no label names and needs ``target_normalizer``, the
+    training targets' mean and std (one column) its outputs are in.
 
     The task follows from the model's forward signature: a text model needs ``tokenizer``
     and ``max_length``, a tabular model ``feature_names`` (and ``normalizer`` when its
@@ -132,6 +145,8 @@ def save_checkpoint(
     payload: dict[str, Any] = {
         "format_version": FORMAT_VERSION,
         "task": task,
+        "target": target,
+        "target_normalizer": None if target_normalizer is None else target_normalizer.state_dict(),
         "model_config": model_config(model),
         "model_state": model.state_dict(),
         "label_names": list(label_names),
@@ -146,9 +161,19 @@ def save_checkpoint(
         "stop_reason": stop_reason,
         "training_state": None if training_state is None else dict(training_state),
     }
-    problems = _inconsistencies(
-        task, payload["model_config"], label_names, tokenizer, max_length, feature_names, normalizer
-    ) + _baseline_inconsistencies(baselines, label_names, tokenizer, feature_names)
+    problems = (
+        _inconsistencies(
+            task,
+            payload["model_config"],
+            label_names,
+            tokenizer,
+            max_length,
+            feature_names,
+            normalizer,
+        )
+        + _target_inconsistencies(target, payload["model_config"], label_names, target_normalizer)
+        + _baseline_inconsistencies(baselines, label_names, tokenizer, feature_names)
+    )
     history_problem = _history_problem(payload["history"])
     if history_problem:
         problems.append(history_problem)
@@ -196,31 +221,44 @@ def load_checkpoint(path: str | PathLike[str]) -> Checkpoint:
         feature_names = (
             None if payload["feature_names"] is None else tuple(payload["feature_names"])
         )
+        target: Target = payload["target"]
+        baseline_kind = Baselines if target == "classification" else RegressionBaselines
         baselines = (
             None
             if payload["baselines"] is None
-            else Baselines.from_state_dict(payload["baselines"])
+            else baseline_kind.from_state_dict(payload["baselines"])
+        )
+        target_normalizer = (
+            None
+            if payload["target_normalizer"] is None
+            else FeatureNormalizer.from_state_dict(payload["target_normalizer"])
         )
         task = model_task(model)
     except (KeyError, TypeError, ValueError, RuntimeError) as error:
         raise fail(f"cannot rebuild its contents: {_one_line(error)}") from error
     if payload["task"] != task:
         raise fail(f"says task {payload['task']!r}, but its model serves {task!r}")
-    problems = _inconsistencies(
-        task,
-        payload["model_config"],
-        label_names,
-        tokenizer,
-        payload["max_length"],
-        feature_names,
-        normalizer,
-    ) + _baseline_inconsistencies(baselines, label_names, tokenizer, feature_names)
+    problems = (
+        _inconsistencies(
+            task,
+            payload["model_config"],
+            label_names,
+            tokenizer,
+            payload["max_length"],
+            feature_names,
+            normalizer,
+        )
+        + _target_inconsistencies(target, payload["model_config"], label_names, target_normalizer)
+        + _baseline_inconsistencies(baselines, label_names, tokenizer, feature_names)
+    )
     if problems:
         raise fail("; ".join(problems))
     return Checkpoint(
         task=task,
+        target=target,
         model=model.eval(),
         label_names=label_names,
+        target_normalizer=target_normalizer,
         tokenizer=tokenizer,
         max_length=payload["max_length"],
         feature_names=feature_names,
@@ -364,6 +402,8 @@ def _type_problem(payload: Mapping[str, Any]) -> str | None:
     config, state = payload["model_config"], payload["model_state"]
     if payload["task"] not in TASKS or type(payload["task"]) is not str:
         return f"task must be one of {', '.join(TASKS)}, got {_describe(payload['task'])}"
+    if payload["target"] not in TARGETS or type(payload["target"]) is not str:
+        return f"target must be one of {', '.join(TARGETS)}, got {_describe(payload['target'])}"
     if not is_list_of_str(payload["label_names"]):
         return f"label_names must be a list of str, got {_describe(payload['label_names'])}"
     if payload["feature_names"] is not None and not is_list_of_str(payload["feature_names"]):
@@ -489,10 +529,6 @@ def _inconsistencies(
 ) -> list[str]:
     """Ways the parts of a checkpoint contradict each other (empty when they agree)."""
     problems = []
-    if model_config.get("num_classes", len(label_names)) != len(label_names):
-        problems.append(
-            f"{len(label_names)} label names for a model with {model_config['num_classes']} classes"
-        )
     if len(set(label_names)) != len(label_names):
         repeated = next(name for name, count in Counter(label_names).items() if count > 1)
         problems.append(f"label names must be unique, got {_describe(repeated)} twice or more")
@@ -536,14 +572,53 @@ def _inconsistencies(
     return problems
 
 
+def _target_inconsistencies(
+    target: Target,
+    model_config: Mapping[str, Any],
+    label_names: Sequence[str],
+    target_normalizer: FeatureNormalizer | None,
+) -> list[str]:
+    """Ways the model's outputs contradict the target kind (empty when they agree): one
+    output per label name for a classifier, one output and the target's statistics (one
+    column) for a regressor."""
+    problems = []
+    outputs = model_config.get("num_outputs")
+    if target == "classification":
+        if outputs is not None and outputs != len(label_names):
+            problems.append(f"{len(label_names)} label names for a model with {outputs} classes")
+        if target_normalizer is not None:
+            problems.append("a classifier has no target statistics")
+    else:
+        if outputs is not None and outputs != 1:
+            problems.append(f"a regressor has one output, the model has {outputs}")
+        if label_names:
+            problems.append(f"a regressor has no label names, got {len(label_names)}")
+        if target_normalizer is None or _columns(target_normalizer) != 1:
+            problems.append("a regressor needs the target's statistics (mean and std, 1 column)")
+    return problems
+
+
+def _columns(normalizer: FeatureNormalizer) -> int | None:
+    return None if normalizer.mean is None else normalizer.mean.numel()
+
+
 def _baseline_inconsistencies(
-    baselines: Baselines | None,
+    baselines: Baselines | RegressionBaselines | None,
     label_names: Sequence[str],
     tokenizer: Tokenizer | None,
     feature_names: Sequence[str] | None,
 ) -> list[str]:
     """Ways the baselines contradict the labels or the tokenizer (empty when they agree)."""
     if baselines is None:
+        return []
+    if isinstance(baselines, RegressionBaselines):
+        inputs = len(feature_names) if feature_names is not None else None
+        inputs = tokenizer.vocab_size if tokenizer is not None else inputs
+        if len(baselines.ridge_weight) != inputs:
+            return [
+                f"the ridge-regression baseline weighs {len(baselines.ridge_weight)} inputs, "
+                f"the model has {inputs}"
+            ]
         return []
     problems = []
     if len(baselines.class_counts) != len(label_names):

@@ -1,7 +1,9 @@
-"""Command-line interface: train, evaluate and query a classifier on your data or the example.
+"""Command-line interface: train, evaluate and query a classifier (or a regressor, with
+--target regression) on your data or the example.
 
     python -m <module> train --data PATH [--validation PATH] [--test PATH]
-        [--text-column text] [--label-column label] [--model NAME] --out MODEL.pt [options]
+        [--text-column text] [--label-column label] [--target classification|regression]
+        [--model NAME] --out MODEL.pt [options]
     torchrun --standalone --nproc_per_node=N -m <module> train --out model.pt   # N processes
     python -m <module> evaluate --model MODEL.pt [--data PATH] [--report DIR]
     python -m <module> predict --model MODEL.pt TEXT [TEXT ...]
@@ -29,7 +31,7 @@ from typing import Any, NoReturn
 
 import torch
 
-from .data import DataError, read_inputs, read_table
+from .data import TARGETS, DataError, read_inputs, read_table
 from .inference import Predictor
 from .models import MODEL_REGISTRY
 from .report import check_report_folder, write_report
@@ -42,7 +44,7 @@ from .task import (
     score,
     train_classifier,
 )
-from .training import TrainConfig
+from .training import LOSSES, TrainConfig
 from .training.distributed import BACKENDS, is_main_process, process_group
 
 EXIT_FAILURE = 1  # the command ran but could not finish (e.g. a corrupt checkpoint)
@@ -122,6 +124,7 @@ _SPECIAL_PARSERS: dict[str, Callable[[str], Any]] = {
     "max_vocab_size": _optional(_positive_int),
     "device": _device,
     "model": str,
+    "loss": str,
 }
 
 
@@ -143,6 +146,8 @@ def _add_train_config_options(parser: argparse.ArgumentParser) -> None:
         extra: dict[str, Any] = {}
         if option.name == "model":
             extra["choices"] = sorted(MODEL_REGISTRY)
+        if option.name == "loss":
+            extra["choices"] = LOSSES
         group.add_argument(
             f"--{option.name.replace('_', '-')}",
             dest=f"config_{option.name}",
@@ -158,7 +163,8 @@ def _add_train_config_options(parser: argparse.ArgumentParser) -> None:
 def build_parser() -> argparse.ArgumentParser:
     parser = _ArgumentParser(
         prog=f"python -m {__package__}",
-        description="Train, evaluate and query a classifier on your own data or the example.",
+        description="Train, evaluate and query a classifier or regressor on your own data or "
+        "the example.",
     )
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     common = _ArgumentParser(add_help=False)
@@ -180,6 +186,12 @@ def build_parser() -> argparse.ArgumentParser:
     data.add_argument("--test", type=Path, help="test file; default: split of --data")
     data.add_argument("--text-column", help="column holding the text (default: text)")
     data.add_argument("--label-column", default="label", help="column holding the label")
+    data.add_argument(
+        "--target",
+        choices=TARGETS,
+        default="classification",
+        help="what to predict: the label's class, or its number (default: classification)",
+    )
     data.add_argument("--validation-fraction", type=_fraction, default=0.15)
     data.add_argument("--test-fraction", type=_fraction, default=0.15)
     data.add_argument("--split-seed", type=int, default=0, help="seed of the stratified split")
@@ -208,7 +220,7 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.set_defaults(run=_evaluate)
 
     predict = commands.add_parser(
-        "predict", parents=[common], help="print the predicted class of each input"
+        "predict", parents=[common], help="print the predicted class (or number) of each input"
     )
     predict.add_argument("--model", type=Path, required=True, help="checkpoint file to load")
     predict.add_argument("--data", type=Path, help="CSV/JSONL of rows to classify")
@@ -266,6 +278,7 @@ def _data_spec(args: argparse.Namespace) -> DataSpec:
         validation_fraction=args.validation_fraction,
         test_fraction=args.test_fraction,
         split_seed=args.split_seed,
+        target=args.target,
     )
 
 
@@ -333,6 +346,8 @@ def _same_file(first: Path, second: Path) -> bool:
 
 def _evaluate(args: argparse.Namespace) -> None:
     predictor = Predictor(args.model)
+    if args.report is not None and predictor.target != "classification":
+        raise UsageError("evaluate: --report draws a classifier's figures; this is a regressor")
     if args.report is not None:
         recorded = (predictor.data_source or {}).get("hashes", {})
         inputs = [args.model, *([args.data] if args.data else []), *map(Path, recorded)]
@@ -359,7 +374,7 @@ def _predict(args: argparse.Namespace) -> None:
             raise ValueError(
                 f"{args.model} is a tabular model: give the rows to classify with --data ROWS.csv"
             )
-        for text, result in zip(args.texts, predictor.predict_batch(args.texts), strict=True):
+        for text, result in zip(args.texts, _results(predictor, args.texts), strict=True):
             _print_json({"text": text, **result})
         return
     table = read_table(args.data)
@@ -373,5 +388,13 @@ def _predict(args: argparse.Namespace) -> None:
         )
     except DataError as error:
         raise DataError(f"{error} ({args.model} is a {predictor.task} model)") from None
-    for row, result in zip(table.rows, predictor.predict_batch(inputs), strict=True):
+    for row, result in zip(table.rows, _results(predictor, inputs), strict=True):
         _print_json({"line": row.line, **result})
+
+
+def _results(predictor: Predictor, inputs: Sequence[Any]) -> Sequence[dict[str, Any]]:
+    """What predict prints per input: a classifier's label and probabilities, or a
+    regressor's value in the label's units."""
+    if predictor.target == "regression":
+        return [{"value": value} for value in predictor.predict_values(inputs)]
+    return [dict(result) for result in predictor.predict_batch(inputs)]

@@ -11,6 +11,13 @@ in the checkpoint, with the label names and where the data came from, so serving
 ``evaluate`` preprocess exactly as training did. So are the baselines (``baselines.py``)
 fitted on the training split, which ``score`` reports beside the model.
 
+The target is data too: ``DataSpec.target`` "classification" (the default) trains a
+classifier of the label column's classes; "regression" a model with one output that
+predicts the label column's number. The regression target is standardised with the
+training split's mean and std (another ``FeatureNormalizer``, saved in the checkpoint and
+inverted at serving), trained with MSE (or Huber: ``TrainConfig.loss``) and scored by
+RMSE, MAE and R² beside the training mean and ridge regression.
+
 ``train --out model.pt`` writes three files: ``model.pt`` once training ends, with the
 weights of the best validation epoch and nothing to resume from (what serving reads);
 ``model.resume.pt`` after every epoch, with the last epoch's weights and the optimizer,
@@ -32,7 +39,7 @@ import torch
 from torch import nn
 
 from .atomic import write_atomically
-from .baselines import Baselines
+from .baselines import Baselines, RegressionBaselines
 from .checkpoint import load_checkpoint, save_checkpoint
 from .data import (
     TASKS,
@@ -41,6 +48,7 @@ from .data import (
     FeatureDataset,
     FeatureNormalizer,
     GaussianNoise,
+    Target,
     Task,
     TensorBatches,
     TextDataset,
@@ -48,6 +56,7 @@ from .data import (
     Tokenizer,
     build_tokenizer,
     bundled_table,
+    check_classes,
     check_disjoint,
     check_labels_known,
     examples_from_table,
@@ -59,19 +68,24 @@ from .inference import Predictor
 from .models import MODEL_REGISTRY, model_task, models_for
 from .training import (
     STOPPED_AFTER_ALL_EPOCHS,
+    RegressionLoss,
     TrainConfig,
     accuracy,
     calibration_bins,
     check_resumable,
+    classification_scores,
     confusion_matrix,
     default_batch_size,
     expected_calibration_error,
     fit,
     macro_f1,
     per_class_scores,
+    regression_scores,
+    rmse,
     seed_everything,
 )
 from .training.distributed import get_world_size, is_main_process, shard_sampler
+from .training.loop import LossFn, Scores
 
 LOGGER = logging.getLogger(__name__)
 
@@ -83,6 +97,7 @@ class DataSpec:
     ``path`` None means the bundled example sentences. Without ``validation``/``test``
     files, those splits are a seeded, stratified share of ``path``; given, they are used
     as they are. ``task`` None means: text if the file has ``text_column``, else tabular.
+    ``target`` "regression" predicts the label column's number instead of its class.
     """
 
     path: Path | None = None
@@ -94,6 +109,7 @@ class DataSpec:
     validation_fraction: float = 0.15
     test_fraction: float = 0.15
     split_seed: int = 0
+    target: Target = "classification"
 
 
 # The data `train` uses when no --data is given, and on which the suite's session model is
@@ -122,12 +138,26 @@ class PreparedData:
     """Checked, split data, ready for preprocessing; nothing has been trained yet."""
 
     task: Task
-    label_names: tuple[str, ...]  # class-index order, from the training split
+    label_names: tuple[str, ...]  # class-index order, from the training split; () regression
     splits: dict[str, Examples]  # "train", "validation", "test" (possibly empty)
     source: dict[str, Any]  # the DataSpec and file hashes, saved in the checkpoint
+    target: Target = "classification"
 
     def labels(self, split: str) -> list[int]:
+        """The class index of every example of ``split`` (classification)."""
         return [self.label_names.index(label) for label in self.splits[split].labels]
+
+    def targets(self, split: str) -> torch.Tensor:
+        """What the model learns for ``split``: class indices (N,) int64, or the numbers
+        (N,) float64 of a regression target, in the label's units."""
+        if self.target == "regression":
+            return torch.tensor(self.splits[split].values(), dtype=torch.float64)
+        return torch.tensor(self.labels(split), dtype=torch.long)
+
+    @property
+    def num_outputs(self) -> int:
+        """The model's output size: one logit per class, or one number."""
+        return 1 if self.target == "regression" else len(self.label_names)
 
 
 def load_data(spec: DataSpec = DEFAULT_DATA) -> PreparedData:
@@ -142,7 +172,9 @@ def load_data(spec: DataSpec = DEFAULT_DATA) -> PreparedData:
     table = bundled_table() if spec.path is None else read_table(spec.path)
     tables = [table]
     columns = {"label_column": spec.label_column, "text_column": spec.text_column}
-    examples = examples_from_table(table, task=spec.task, **columns)
+    examples = examples_from_table(table, task=spec.task, target=spec.target, **columns)
+    if spec.target == "classification":
+        check_classes(examples, spec.label_column)
     splits = split_examples(
         examples,
         seed=spec.split_seed,
@@ -157,16 +189,25 @@ def load_data(spec: DataSpec = DEFAULT_DATA) -> PreparedData:
                 tables[-1],
                 task=examples.task,
                 feature_columns=examples.feature_names or None,
+                target=spec.target,
                 **columns,
             )
     if not splits["validation"]:
         raise DataError("no validation data: give --validation or a validation fraction above 0")
     check_disjoint(splits)
-    names = label_names(splits["train"].labels)
-    for name in ("validation", "test"):
-        check_labels_known(splits[name], names)
+    names: tuple[str, ...] = ()
+    if spec.target == "classification":
+        names = label_names(splits["train"].labels)
+        for name in ("validation", "test"):
+            check_labels_known(splits[name], names)
+    elif len(set(splits["train"].labels)) < 2:
+        raise DataError(
+            f"the target is the same number ({splits['train'].labels[0]}) in every training "
+            "row: there is nothing to regress"
+        )
     read = {table.path.resolve(): table.sha256 for table in tables if table.sha256}
-    return PreparedData(examples.task, names, splits, data_record(spec, examples.task, read))
+    record = data_record(spec, examples.task, read)
+    return PreparedData(examples.task, names, splits, record, spec.target)
 
 
 def data_record(
@@ -225,6 +266,7 @@ def spec_from_source(source: Mapping[str, Any]) -> DataSpec:
         validation_fraction=float(source["validation_fraction"]),
         test_fraction=float(source["test_fraction"]),
         split_seed=int(source["split_seed"]),
+        target=source["target"],
     )
 
 
@@ -258,36 +300,68 @@ def _data_record_problem(source: Mapping[str, Any]) -> str | None:
 
 @dataclass(frozen=True)
 class Preprocessing:
-    """What turns raw inputs into model inputs; fitted on the training split only."""
+    """What turns raw inputs (and targets) into model inputs (and targets); fitted on the
+    training split only."""
 
     tokenizer: Tokenizer | None = None  # text
     max_length: int | None = None  # text
     normalizer: FeatureNormalizer | None = None  # tabular
     feature_names: tuple[str, ...] | None = None  # tabular
+    target_normalizer: FeatureNormalizer | None = None  # regression: the target's mean, std
 
     def dataset(
-        self, examples: Examples, labels: list[int], num_classes: int, augment: Any = None
+        self,
+        examples: Examples,
+        labels: list[int] | torch.Tensor,
+        num_classes: int,
+        augment: Any = None,
     ) -> TextDataset | FeatureDataset:
-        """The encoded dataset of ``examples``: the same preprocessing for every split."""
+        """The encoded dataset of ``examples``: the same preprocessing for every split.
+        ``labels`` are class indices, or for a regressor the targets in the label's units
+        (``PreparedData.targets``), which it standardises."""
+        classes: list[int] | torch.Tensor | None = labels
+        targets = None
+        if self.target_normalizer is not None:
+            values = torch.as_tensor(labels, dtype=torch.float64)[:, None]
+            classes, targets = None, self.target_normalizer.transform(values)[:, 0].float()
         if self.tokenizer is not None:
             assert self.max_length is not None
             texts = [str(text) for text in examples.inputs]
             return TextDataset(
-                texts, labels, self.max_length, num_classes, self.tokenizer, augment=augment
+                texts,
+                classes,
+                self.max_length,
+                num_classes,
+                self.tokenizer,
+                augment=augment,
+                targets=targets,
             )
         features = torch.tensor(examples.inputs, dtype=torch.float32)
-        return FeatureDataset(features, labels, self.normalizer, augment, num_classes)
+        return FeatureDataset(
+            features, classes, self.normalizer, augment, num_classes, targets=targets
+        )
+
+    def to_label_units(self, outputs: torch.Tensor) -> torch.Tensor:
+        """A regressor's outputs (N, 1), standardised, as numbers (N,) in the label's units."""
+        assert self.target_normalizer is not None
+        return self.target_normalizer.inverse_transform(outputs.double())[:, 0]
 
 
 def fit_preprocessing(
     data: PreparedData, config: TrainConfig, log: Callable[[str], None] | None
 ) -> Preprocessing:
-    """The tokenizer (text) or normaliser (tabular) of the training split, and nothing else."""
+    """The tokenizer (text) or normaliser (tabular) of the training split, and for a
+    regressor its target's mean and std, and nothing else."""
     train = data.splits["train"]
+    target_normalizer = None
+    if data.target == "regression":
+        target_normalizer = FeatureNormalizer().fit(data.targets("train")[:, None])
     if data.task == "tabular":
         features = torch.tensor(train.inputs, dtype=torch.float32)
         return Preprocessing(
-            normalizer=FeatureNormalizer().fit(features), feature_names=train.feature_names
+            normalizer=FeatureNormalizer().fit(features),
+            feature_names=train.feature_names,
+            target_normalizer=target_normalizer,
         )
     texts = [str(text) for text in train.inputs]
     tokenizer = build_tokenizer(
@@ -299,23 +373,36 @@ def fit_preprocessing(
     if log is not None:
         truncated = sum(length > max_length for length in lengths) / len(lengths)
         log(f"max_length {max_length}: {truncated:.1%} of training texts are truncated")
-    return Preprocessing(tokenizer=tokenizer, max_length=max_length)
+    return Preprocessing(
+        tokenizer=tokenizer, max_length=max_length, target_normalizer=target_normalizer
+    )
 
 
 def fit_baselines(
-    preprocessing: Preprocessing, examples: Examples, labels: list[int], num_classes: int
-) -> Baselines:
-    """The baselines of ``examples`` (the training split), on the inputs the model sees."""
+    preprocessing: Preprocessing,
+    examples: Examples,
+    labels: list[int] | torch.Tensor,
+    num_classes: int,
+) -> Baselines | RegressionBaselines:
+    """The baselines of ``examples`` (the training split), on the inputs the model sees:
+    a classifier's from class indices, a regressor's (``preprocessing`` with a target
+    normaliser) from the targets in the label's units."""
+    targets = torch.as_tensor(labels)
+    regression = preprocessing.target_normalizer is not None
     tokenizer = preprocessing.tokenizer
     if tokenizer is None:
         features = torch.tensor(examples.inputs, dtype=torch.float32)
         if preprocessing.normalizer is not None:  # as Predictor.encode normalises them
             features = preprocessing.normalizer.transform(features)
-        return Baselines.fit(torch.tensor(labels), num_classes, features=features)
+        if regression:
+            return RegressionBaselines.fit(targets, features=features)
+        return Baselines.fit(targets, num_classes, features=features)
     assert preprocessing.max_length is not None
     texts = [str(text) for text in examples.inputs]
     encoded = tokenizer.encode_batch(texts, preprocessing.max_length)
-    return Baselines.fit(torch.tensor(labels), num_classes, encoded, tokenizer.vocab_size)
+    if regression:
+        return RegressionBaselines.fit(targets, encoded, tokenizer.vocab_size)
+    return Baselines.fit(targets, num_classes, encoded, tokenizer.vocab_size)
 
 
 def model_name(config: TrainConfig, task: Task) -> str:
@@ -325,22 +412,23 @@ def model_name(config: TrainConfig, task: Task) -> str:
 
 def model_class_for(config: TrainConfig, task: Task) -> type[nn.Module]:
     """The registry class of ``config.model`` (default: DEFAULT_MODELS[task]), which must
-    classify ``task`` data."""
+    take ``task`` data."""
     name = model_name(config, task)
     if name not in MODEL_REGISTRY or model_task(MODEL_REGISTRY[name]) != task:
         fitting = ", ".join(models_for(task))
-        raise ValueError(f"model {name!r} does not classify {task} data; choose one of: {fitting}")
+        raise ValueError(f"model {name!r} does not take {task} data; choose one of: {fitting}")
     return MODEL_REGISTRY[name]
 
 
 def build_classifier(
-    config: TrainConfig, task: Task, num_classes: int, preprocessing: Preprocessing
+    config: TrainConfig, task: Task, num_outputs: int, preprocessing: Preprocessing
 ) -> nn.Module:
     """The registry model ``config.model`` (default: DEFAULT_MODELS[task]), its constructor
-    arguments taken by name from the config and the preprocessing."""
+    arguments taken by name from the config and the preprocessing: ``num_outputs`` is the
+    number of classes, or 1 for a regressor (``PreparedData.num_outputs``)."""
     model_class = model_class_for(config, task)
     known: dict[str, Any] = {
-        "num_classes": num_classes,
+        "num_outputs": num_outputs,
         "hidden_size": config.hidden_size
         or DEFAULT_HIDDEN_SIZES.get(model_name(config, task), DEFAULT_HIDDEN_SIZE),
         "num_layers": config.num_layers,
@@ -375,13 +463,14 @@ def build_classifier(
 
 @dataclass(frozen=True)
 class TrainedClassifier:
-    """What ``train_classifier`` returns: the trained model (the weights of its best epoch),
-    its data, preprocessing, baselines, and how training went."""
+    """What ``train_classifier`` returns: the trained model (the weights of its best epoch;
+    a classifier, or a regressor), its data, preprocessing, baselines, and how training
+    went."""
 
     model: nn.Module
     data: PreparedData
     preprocessing: Preprocessing
-    baselines: Baselines
+    baselines: Baselines | RegressionBaselines
     history: list[dict[str, float]]
     best_epoch: int = 0
     stop_reason: str = STOPPED_AFTER_ALL_EPOCHS
@@ -405,6 +494,8 @@ class TrainedClassifier:
             history=self.history,
             best_epoch=self.best_epoch,
             stop_reason=self.stop_reason,
+            target=self.data.target,
+            target_normalizer=self.preprocessing.target_normalizer,
         )
 
 
@@ -434,7 +525,8 @@ def train_classifier(
     log: Callable[[str], None] | None = LOGGER.info,
     progress: bool = False,
 ) -> TrainedClassifier:
-    """Train a classifier on ``data``: the pipeline behind ``cli train``.
+    """Train a classifier (or, for ``data.target`` "regression", a regressor) on ``data``:
+    the pipeline behind ``cli train``.
 
     Seeds first, so the model's initial weights, the shuffling and the augmentation all
     follow from ``config.seed``. Preprocessing and the baselines are fitted on the training
@@ -447,15 +539,17 @@ def train_classifier(
     seed_everything(config.seed)
     prepared = load_data(data)
     model_class_for(config, prepared.task)  # refuse a model of the other task before any work
+    check_loss(config, prepared.target)
     preprocessing = fit_preprocessing(prepared, config, log)
     train_loader, val_loader = training_loaders(prepared, preprocessing, config)
-    model = build_classifier(config, prepared.task, len(prepared.label_names), preprocessing)
+    model = build_classifier(config, prepared.task, prepared.num_outputs, preprocessing)
     baselines = fit_baselines(
         preprocessing,
         prepared.splits["train"],
-        prepared.labels("train"),
+        prepared.targets("train"),
         len(prepared.label_names),
     )
+    loss_fn, scores = objective(config, preprocessing)
 
     resume_state = None
     if resume_from is not None:
@@ -483,6 +577,8 @@ def train_classifier(
         train_loader,
         val_loader,
         config,
+        loss_fn=loss_fn,
+        scores=scores,
         resume_state=resume_state,
         save_state=save_state if checkpoint_path is not None else None,
         log=log,
@@ -499,6 +595,28 @@ def train_classifier(
     return trained
 
 
+def check_loss(config: TrainConfig, target: Target) -> None:
+    """Refuse a loss of the other target kind, before any work."""
+    regression_loss = config.loss in ("mse", "huber")
+    if config.loss is not None and regression_loss != (target == "regression"):
+        fitting = "mse or huber" if target == "regression" else "cross_entropy"
+        raise ValueError(f"loss {config.loss!r} does not train a {target} target; use {fitting}")
+
+
+def objective(config: TrainConfig, preprocessing: Preprocessing) -> tuple[LossFn, Scores]:
+    """The training loss and the validation metrics besides it: cross-entropy, accuracy and
+    macro F1 for classes; for a regressor MSE (or Huber) on the standardised target, and
+    RMSE, MAE and R² in the label's units."""
+    if preprocessing.target_normalizer is None:
+        return nn.CrossEntropyLoss(), classification_scores
+
+    def scores(outputs: torch.Tensor, targets: torch.Tensor) -> dict[str, float]:
+        actual = preprocessing.to_label_units(targets[:, None])
+        return regression_scores(preprocessing.to_label_units(outputs), actual)
+
+    return RegressionLoss(config.loss or "mse", config.huber_delta), scores
+
+
 def training_loaders(
     data: PreparedData, preprocessing: Preprocessing, config: TrainConfig
 ) -> tuple[TensorBatches, TensorBatches]:
@@ -508,10 +626,10 @@ def training_loaders(
     num_classes = len(data.label_names)
     augment = augmentation(config, data.task)
     train_set = preprocessing.dataset(
-        data.splits["train"], data.labels("train"), num_classes, augment
+        data.splits["train"], data.targets("train"), num_classes, augment
     )
     val_set = preprocessing.dataset(
-        data.splits["validation"], data.labels("validation"), num_classes
+        data.splits["validation"], data.targets("validation"), num_classes
     )
     # Under torchrun each process gets its own shard; config.batch_size is per process.
     world_size = get_world_size()
@@ -539,7 +657,11 @@ def read_examples(predictor: Predictor, path: str | Path) -> Examples:
     }
     features = None if predictor.feature_names is None else list(predictor.feature_names)
     return examples_from_table(
-        read_table(path), task=predictor.task, feature_columns=features, **columns
+        read_table(path),
+        task=predictor.task,
+        feature_columns=features,
+        target=predictor.target,
+        **columns,
     )
 
 
@@ -562,6 +684,8 @@ def score(predictor: Predictor, examples: Examples) -> dict[str, Any]:
         raise DataError("there are no examples to score (was the test fraction 0?)")
     if predictor.baselines is None:
         raise ValueError("the checkpoint holds no baselines; train it with `train` to score it")
+    if isinstance(predictor.baselines, RegressionBaselines):
+        return score_values(predictor, predictor.baselines, examples)
     check_labels_known(examples, predictor.label_names)
     names = predictor.label_names
     results = predictor.predict_batch(list(examples.inputs))
@@ -599,6 +723,25 @@ def score(predictor: Predictor, examples: Examples) -> dict[str, Any]:
         },
         "baselines": baselines,
         "beats_baselines": all(model_accuracy > value for value in baselines.values()),
+    }
+
+
+def score_values(
+    predictor: Predictor, baselines: RegressionBaselines, examples: Examples
+) -> dict[str, Any]:
+    """A regressor's RMSE, MAE and R² on labelled ``examples``, in the label's units, over
+    all of them at once, beside the RMSE of each of its baselines: what ``evaluate``
+    prints. ``beats_baselines`` is true when its RMSE is below every baseline's."""
+    targets = torch.tensor(examples.values(), dtype=torch.float64)
+    predicted = torch.tensor(predictor.predict_values(list(examples.inputs)), dtype=torch.float64)
+    metrics = regression_scores(predicted, targets)
+    guesses = baselines.predict(predictor.encode(examples.inputs))
+    baseline_rmse = {name: rmse(values, targets) for name, values in guesses.items()}
+    return {
+        **metrics,
+        "examples": len(examples),
+        "baselines": baseline_rmse,
+        "beats_baselines": all(metrics["rmse"] < value for value in baseline_rmse.values()),
     }
 
 

@@ -38,7 +38,7 @@ def model(batch) -> TransformerClassifier:
     """A small transformer with random weights, dropout off so both devices compute alike."""
     vocab_size = int(batch["input_ids"].max()) + 1
     return TransformerClassifier(
-        vocab_size, hidden_size=32, num_layers=2, num_classes=len(LABEL_NAMES),
+        vocab_size, hidden_size=32, num_layers=2, num_outputs=len(LABEL_NAMES),
         max_length=MAX_LENGTH, dropout=0.0,
     )  # fmt: skip
 

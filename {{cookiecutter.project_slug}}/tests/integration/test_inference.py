@@ -100,7 +100,7 @@ def tiny_model(tokenizer: Tokenizer) -> TransformerClassifier:
         vocab_size=tokenizer.vocab_size,
         hidden_size=16,
         num_layers=1,
-        num_classes=len(LABEL_NAMES),
+        num_outputs=len(LABEL_NAMES),
         num_heads=2,
         max_length=MAX_LENGTH,
         dropout=0.1,
@@ -240,7 +240,7 @@ def tabular_checkpoint(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, 
     """A random-weights MLP over FEATURE_NAMES, saved with a normaliser fitted on
     make_feature_rows() (the values feature_rows gives every test). Saved once per module:
     no test writes to the file or changes the MLP, which they only run under no_grad."""
-    mlp = MLPClassifier(len(FEATURE_NAMES), hidden_size=16, num_classes=len(LABEL_NAMES)).eval()
+    mlp = MLPClassifier(len(FEATURE_NAMES), hidden_size=16, num_outputs=len(LABEL_NAMES)).eval()
     normalizer = FeatureNormalizer().fit(make_feature_rows())
     path = tmp_path_factory.mktemp("tabular") / "tabular.pt"
     save_checkpoint(
@@ -318,7 +318,7 @@ class TestTabularCheckpoint:
     def test_saving_a_tabular_model_with_a_tokenizer_is_refused(self, tmp_path, tokenizer):
         """An MLP saved as if it read text fails before writing, naming what it needs.
         Catches: a checkpoint whose predictor would tokenise text for a feature model."""
-        mlp = MLPClassifier(len(FEATURE_NAMES), hidden_size=16, num_classes=len(LABEL_NAMES))
+        mlp = MLPClassifier(len(FEATURE_NAMES), hidden_size=16, num_outputs=len(LABEL_NAMES))
         path = tmp_path / "confused.pt"
         with pytest.raises(ValueError, match="tabular model needs feature names"):
             save_checkpoint(
@@ -329,7 +329,7 @@ class TestTabularCheckpoint:
     def test_feature_names_must_fit_the_model(self, tmp_path):
         """Two feature names for a three-input MLP fail, giving both counts.
         Catches: serving rows whose columns the model cannot have been trained on."""
-        mlp = MLPClassifier(len(FEATURE_NAMES), hidden_size=16, num_classes=len(LABEL_NAMES))
+        mlp = MLPClassifier(len(FEATURE_NAMES), hidden_size=16, num_outputs=len(LABEL_NAMES))
         with pytest.raises(ValueError, match="2 feature names for a model with 3 input"):
             save_checkpoint(
                 tmp_path / "m.pt", model=mlp, label_names=LABEL_NAMES, feature_names=("a", "b")

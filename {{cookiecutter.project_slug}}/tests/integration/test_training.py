@@ -84,7 +84,7 @@ def feature_batch(batch_size: int = 8, seed: int = 0) -> dict[str, torch.Tensor]
 
 
 def tiny_mlp(dropout: float = 0.0) -> MLPClassifier:
-    return MLPClassifier(NUM_FEATURES, hidden_size=16, num_classes=NUM_CLASSES, dropout=dropout)
+    return MLPClassifier(NUM_FEATURES, hidden_size=16, num_outputs=NUM_CLASSES, dropout=dropout)
 
 
 def batch_loss(model: nn.Module, batch: dict[str, torch.Tensor]) -> float:
@@ -706,7 +706,7 @@ class TestOverfitting:
             "features": torch.randn(8, NUM_FEATURES, generator=generator),
             "label": torch.randint(0, NUM_CLASSES, (8,), generator=generator),
         }
-        model = MLPClassifier(NUM_FEATURES, hidden_size=32, num_classes=NUM_CLASSES, dropout=0.0)
+        model = MLPClassifier(NUM_FEATURES, hidden_size=32, num_outputs=NUM_CLASSES, dropout=0.0)
         optimizer = torch.optim.Adam(model.parameters(), lr=5e-2)
         for _ in range(60):
             train_step(model, batch, loss_fn, optimizer)
@@ -990,8 +990,8 @@ class TestTrainClassifier:
     @pytest.mark.parametrize(
         ("model", "data", "message"),
         [
-            ("mlp", "text_data", "model 'mlp' does not classify text data.*transformer"),
-            ("transformer", "tabular_data", "'transformer' does not classify tabular.*mlp"),
+            ("mlp", "text_data", "model 'mlp' does not take text data.*transformer"),
+            ("transformer", "tabular_data", "'transformer' does not take tabular.*mlp"),
         ],
     )
     def test_a_model_of_the_other_task_is_refused(self, model, data, message, request):
@@ -1028,7 +1028,7 @@ class TestTrainClassifier:
         class NeedsFilters(nn.Module):
             name = "needs_filters"
 
-            def __init__(self, vocab_size: int, num_classes: int, num_filters: int) -> None:
+            def __init__(self, vocab_size: int, num_outputs: int, num_filters: int) -> None:
                 super().__init__()
 
             def forward(self, input_ids: torch.Tensor) -> torch.Tensor:

@@ -7,10 +7,11 @@ naive-Bayes score can be worked out on paper.
 import io
 import math
 
+import numpy as np
 import pytest
 import torch
 
-from {{ cookiecutter.module_name }}.baselines import Baselines
+from {{ cookiecutter.module_name }}.baselines import RIDGE_ALPHA, Baselines, RegressionBaselines
 
 PAD = 0
 # ids 1..4: "goal", "match", "bread", "oven"; classes 0 (sports) and 1 (food)
@@ -121,3 +122,92 @@ class TestStateDict:
         """Anything but non-negative int64 counts, one row per class, fails naming the part."""
         with pytest.raises(ValueError, match=message):
             Baselines.from_state_dict(state)
+
+
+def ridge_by_least_squares(design: np.ndarray, targets: np.ndarray) -> tuple[np.ndarray, float]:
+    """Ridge regression (alpha RIDGE_ALPHA, intercept unpenalised) as an ordinary least
+    squares problem: the centred rows stacked on sqrt(alpha) I, the targets on zeros."""
+    centred = design - design.mean(axis=0)
+    stacked = np.vstack([centred, np.sqrt(RIDGE_ALPHA) * np.eye(design.shape[1])])
+    padded = np.concatenate([targets - targets.mean(), np.zeros(design.shape[1])])
+    weight = np.linalg.lstsq(stacked, padded, rcond=None)[0]
+    return weight, float(targets.mean() - design.mean(axis=0) @ weight)
+
+
+class TestRegressionBaselines:
+    @pytest.fixture
+    def features(self) -> torch.Tensor:
+        return torch.randn(40, 3, generator=torch.Generator().manual_seed(0))
+
+    @pytest.fixture
+    def targets(self, features) -> torch.Tensor:
+        noise = torch.randn(40, generator=torch.Generator().manual_seed(1))
+        return 500 + 30 * features[:, 0] - 10 * features[:, 2] + noise
+
+    def test_training_mean_predicts_the_training_mean(self, features, targets):
+        """Every example gets the training targets' mean. Catches a mean taken from the
+        evaluated examples (which would score an RMSE below the label's std)."""
+        baselines = RegressionBaselines.fit(targets, features=features)
+        predicted = baselines.predict({"features": torch.zeros(5, 3)})["training_mean"]
+        assert predicted.tolist() == pytest.approx([targets.double().mean().item()] * 5)
+
+    def test_ridge_on_features_solves_the_normal_equations(self, features, targets):
+        """The ridge weights and intercept equal numpy's least-squares solution of the same
+        penalised problem (within 1e-8). Catches a penalised intercept, an uncentred Gram
+        matrix and a missing penalty."""
+        baselines = RegressionBaselines.fit(targets, features=features)
+        weight, bias = ridge_by_least_squares(features.double().numpy(), targets.double().numpy())
+        assert baselines.ridge_weight.numpy() == pytest.approx(weight, abs=1e-8)
+        assert baselines.ridge_bias.item() == pytest.approx(bias, abs=1e-8)
+
+    def test_ridge_on_text_is_ridge_on_the_bag_of_words(self):
+        """For text the design matrix is each text's token counts (padding not counted):
+        the weights over the vocabulary equal numpy's solution on those counts, and a text's
+        prediction is the intercept plus its tokens' weights. Catches padding counted as a
+        word and a prediction that ignores the attention mask."""
+        values = torch.tensor([3.0, 2.0, 1.0, 7.0])
+        encoded = text(TRAIN_IDS)
+        baselines = RegressionBaselines.fit(values, encoded, VOCAB_SIZE)
+        counts = np.zeros((len(TRAIN_IDS), VOCAB_SIZE))
+        for row, ids in enumerate(TRAIN_IDS.tolist()):
+            for token in ids:
+                counts[row, token] += token != PAD
+        weight, bias = ridge_by_least_squares(counts, values.double().numpy())
+        assert baselines.ridge_weight.numpy() == pytest.approx(weight, abs=1e-8)
+        expected = counts @ weight + bias
+        predicted = baselines.predict(encoded)["ridge_regression"]
+        assert predicted.numpy() == pytest.approx(expected, abs=1e-8)
+
+    def test_survives_a_state_dict_round_trip(self, features, targets):
+        """from_state_dict(state_dict()) predicts exactly what the original does, also after
+        torch.save and torch.load(weights_only=True)."""
+        baselines = RegressionBaselines.fit(targets, features=features)
+        buffer = io.BytesIO()
+        torch.save(baselines.state_dict(), buffer)
+        buffer.seek(0)
+        restored = RegressionBaselines.from_state_dict(torch.load(buffer, weights_only=True))
+        inputs = {"features": features}
+        for name, values in baselines.predict(inputs).items():
+            assert torch.equal(restored.predict(inputs)[name], values)
+
+    @pytest.mark.parametrize(
+        "state",
+        [
+            {
+                "mean": torch.tensor(1.0),
+                "ridge_weight": torch.zeros(3),
+                "ridge_bias": torch.tensor(0.0),
+            },
+            {
+                "mean": torch.tensor(math.nan, dtype=torch.float64),
+                "ridge_weight": torch.zeros(3, dtype=torch.float64),
+                "ridge_bias": torch.tensor(0.0, dtype=torch.float64),
+            },
+            {"mean": torch.tensor(1.0, dtype=torch.float64)},
+            [1.0, 2.0],
+        ],
+    )
+    def test_refuses_a_damaged_state(self, state):
+        """float32 parts, a NaN mean, missing parts and a non-dict fail as ValueError."""
+        with pytest.raises(ValueError, match="baselines"):
+            RegressionBaselines.from_state_dict(state)

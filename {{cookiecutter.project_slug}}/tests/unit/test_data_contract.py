@@ -2,11 +2,13 @@
 
 Each test runs on every entry of CONTRACT_DATA_SOURCES (tests/conftest.py): the bundled
 example and the CSV and JSON Lines readers, each fed a small file whose rows the test
-knows, and any loader you add there. A loader that leaks test rows into training, numbers
-its classes in its own order or pairs an input with its neighbour's label still trains
-and reports fine numbers; these tests compare what it returns with the rows it was fed.
-The pipeline built on each source (preprocessing, augmentation, the training loader) is
-checked here too, since a source decides what the training split is.
+knows, and any loader you add there; TestNumericLabels on every entry of
+CONTRACT_REGRESSION_SOURCES, whose labels are numbers to regress. A loader that leaks test
+rows into training, numbers its classes in its own order or pairs an input with its
+neighbour's label still trains and reports fine numbers; these tests compare what it
+returns with the rows it was fed. The pipeline built on each source (preprocessing,
+augmentation, the training loader) is checked here too, since a source decides what the
+training split is.
 """
 
 import functools
@@ -16,6 +18,7 @@ from dataclasses import replace
 
 import pytest
 import torch
+from conftest import CONTRACT_REGRESSION_SOURCES
 from torch import Tensor
 from torch.utils.data import Dataset
 
@@ -284,3 +287,72 @@ class TestPipeline:
         off, which feeds every epoch the same (often class-sorted) sequence."""
         train_loader, _ = training_loaders(source.data, preprocessing, PLAIN)
         assert seen_in_one_epoch(train_loader) != seen_in_one_epoch(train_loader)
+
+
+@pytest.fixture(params=sorted(CONTRACT_REGRESSION_SOURCES))
+def numeric_source(request, loaded):
+    """Each source of numeric labels in turn, split with seed 0."""
+    return loaded(request.param, 0)
+
+
+def numbered(examples: Examples) -> list[tuple]:
+    """(input, number) of every example, in order."""
+    return list(zip(examples.inputs, examples.values(), strict=True))
+
+
+class TestNumericLabels:
+    def test_no_input_is_in_two_splits(self, numeric_source):
+        """No input is in two splits of a regression source. Catches: leakage through a
+        split made another way than the classes' (it is not stratified)."""
+        homes: dict[str, str] = {}
+        for name, examples in numeric_source.data.splits.items():
+            for index in range(len(examples)):
+                key = identity(examples, index)
+                assert homes.setdefault(key, name) == name, f"{key!r} in {homes[key]} and {name}"
+
+    def test_the_splits_together_are_the_data(self, numeric_source):
+        """Every input fed is in exactly one split. Catches: rows lost by the split."""
+        split_inputs = Counter(
+            value for split in numeric_source.data.splits.values() for value in split.inputs
+        )
+        assert split_inputs == Counter(value for value, _ in numeric_source.rows)
+
+    def test_every_input_keeps_its_number(self, numeric_source):
+        """Every (input, target) of every split is a row that was fed, the number exactly
+        the file's. Catches: targets shifted by a row, rounded or read as text."""
+        fed = Counter((value, float(label)) for value, label in numeric_source.rows)
+        for name, examples in numeric_source.data.splits.items():
+            assert not Counter(numbered(examples)) - fed, name
+
+    def test_target_statistics_are_the_training_splits(self, numeric_source):
+        """The target is standardised with the training split's mean and population std
+        (within 1e-9), nothing else. Catches: statistics over all the rows, which leak the
+        held-out targets into training."""
+        data = numeric_source.data
+        normalizer = fit_preprocessing(data, PLAIN, log=None).target_normalizer
+        assert normalizer is not None
+        train = data.targets("train")
+        assert normalizer.mean.tolist() == pytest.approx([train.mean().item()], abs=1e-9)
+        assert normalizer.std.tolist() == pytest.approx([train.std(correction=0).item()], abs=1e-9)
+
+    def test_the_training_loader_yields_the_standardised_targets(self, numeric_source):
+        """One epoch of the training loader yields every training target once, standardised
+        (mean 0 and std 1 within 1e-5). Catches: raw targets reaching the loss, and targets
+        standardised with other statistics than the saved ones."""
+        data = numeric_source.data
+        preprocessing = fit_preprocessing(data, PLAIN, log=None)
+        train_loader, _ = training_loaders(data, preprocessing, PLAIN)
+        seen = torch.cat([batch["label"] for batch in train_loader]).double()
+        assert seen.is_floating_point()
+        assert len(seen) == len(data.splits["train"])
+        assert seen.mean().item() == pytest.approx(0.0, abs=1e-5)
+        assert seen.std(correction=0).item() == pytest.approx(1.0, abs=1e-5)
+
+    def test_the_record_makes_the_same_splits_again(self, numeric_source):
+        """The data record loads back into the same splits, with the target kind. Catches:
+        a record without the target, which evaluate would re-read as classes."""
+        data = numeric_source.data
+        again = load_data(spec_from_source(data.source))
+        assert again.target == "regression"
+        for name in SPLITS:
+            assert numbered(again.splits[name]) == numbered(data.splits[name]), name

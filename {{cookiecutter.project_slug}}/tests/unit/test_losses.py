@@ -8,7 +8,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from {{ cookiecutter.module_name }}.models import MLPClassifier
-from {{ cookiecutter.module_name }}.training import ContrastiveLoss, FocalLoss
+from {{ cookiecutter.module_name }}.training import ContrastiveLoss, FocalLoss, RegressionLoss
 
 NUM_CLASSES = 3
 
@@ -192,7 +192,7 @@ class TestLossAtInitialisation:
         generator = torch.Generator().manual_seed(0)
         features = torch.randn(8, 4, generator=generator)
         targets = torch.randint(0, NUM_CLASSES, (8,), generator=generator)
-        model = MLPClassifier(in_features=4, hidden_size=16, num_classes=NUM_CLASSES, dropout=0.0)
+        model = MLPClassifier(in_features=4, hidden_size=16, num_outputs=NUM_CLASSES, dropout=0.0)
         output_layer = [module for module in model.modules() if isinstance(module, nn.Linear)][-1]
         with torch.no_grad():
             output_layer.weight.mul_(1e-3)
@@ -331,3 +331,81 @@ class TestContrastiveLoss:
         """
         with pytest.raises(ValueError, match="margin must be > 0"):
             ContrastiveLoss(margin=margin)
+
+
+# A regressor's outputs (N, 1) and targets (N,), and their differences worked out by hand:
+# 0.5 - 1 = -0.5, 2 - (-1) = 3, -1 - (-1.5) = 0.5, 4 - 4 = 0.
+REGRESSION_OUTPUTS = torch.tensor([[0.5], [2.0], [-1.0], [4.0]])
+REGRESSION_TARGETS = torch.tensor([1.0, -1.0, -1.5, 4.0])
+SQUARED_ERRORS = [0.25, 9.0, 0.25, 0.0]
+# Huber with delta 1: d^2 / 2 within delta, delta * (|d| - delta / 2) beyond it.
+HUBER_ERRORS = [0.125, 2.5, 0.125, 0.0]
+
+
+class TestRegressionLoss:
+    def test_mse_is_the_mean_of_the_squared_errors(self):
+        """MSE of four hand-computed errors is (0.25 + 9 + 0.25 + 0) / 4 = 2.375. Catches
+        the (N, 1)-against-(N,) broadcast, which averages 16 pairs instead: 9.84 here."""
+        loss = RegressionLoss()(REGRESSION_OUTPUTS, REGRESSION_TARGETS)
+        assert loss.item() == pytest.approx(sum(SQUARED_ERRORS) / 4)
+
+    @pytest.mark.parametrize(
+        ("reduction", "expected"),
+        [("sum", sum(SQUARED_ERRORS)), ("none", SQUARED_ERRORS)],
+    )
+    def test_mse_reductions(self, reduction, expected):
+        """ "sum" adds the squared errors and "none" returns each (N,). Catches a reduction
+        that is ignored, which makes the loss (and the step size) grow with the batch."""
+        loss = RegressionLoss(reduction=reduction)(REGRESSION_OUTPUTS, REGRESSION_TARGETS)
+        assert loss.tolist() == pytest.approx(expected)
+
+    @pytest.mark.parametrize(
+        ("reduction", "expected"),
+        [("mean", sum(HUBER_ERRORS) / 4), ("sum", sum(HUBER_ERRORS)), ("none", HUBER_ERRORS)],
+    )
+    def test_huber_is_quadratic_near_and_linear_far(self, reduction, expected):
+        """Huber (delta 1) of the same errors: 0.125, 2.5, 0.125 and 0, as computed by hand.
+        Catches the MSE in its place (9 for the error of 3) and a delta that is not used."""
+        loss = RegressionLoss("huber", reduction=reduction)
+        assert loss(REGRESSION_OUTPUTS, REGRESSION_TARGETS).tolist() == pytest.approx(expected)
+
+    def test_huber_delta_moves_the_kink(self):
+        """With delta 4 the error of 3 is still quadratic: 9 / 2 = 4.5."""
+        loss = RegressionLoss("huber", delta=4.0, reduction="none")
+        assert loss(REGRESSION_OUTPUTS, REGRESSION_TARGETS)[1].item() == pytest.approx(4.5)
+
+    @pytest.mark.parametrize(
+        ("outputs", "targets"),
+        [
+            (REGRESSION_OUTPUTS[:, 0], REGRESSION_TARGETS),  # (N,) outputs: no head column
+            (REGRESSION_OUTPUTS, REGRESSION_TARGETS[:, None]),  # (N, 1) targets
+            (torch.zeros(4, 3), REGRESSION_TARGETS),  # a classifier's logits
+            (REGRESSION_OUTPUTS, REGRESSION_TARGETS[:3]),  # one target short
+        ],
+    )
+    def test_refuses_any_other_pair_of_shapes(self, outputs, targets):
+        """Only outputs (N, 1) with targets (N,) are accepted, naming both shapes. Catches a
+        pair that torch would broadcast into an (N, N) or (N, 3) loss without an error."""
+        with pytest.raises(ValueError, match=r"outputs must be \(N, 1\) and its targets \(N,\)"):
+            RegressionLoss()(outputs, targets)
+
+    def test_gradient_reaches_every_output(self):
+        """The gradient of the mean squared error w.r.t. output i is 2 (y_hat_i - y_i) / N.
+        Catches a loss computed on a detached or broadcast copy of the outputs."""
+        outputs = REGRESSION_OUTPUTS.clone().requires_grad_(True)
+        RegressionLoss()(outputs, REGRESSION_TARGETS).backward()
+        expected = 2 * (REGRESSION_OUTPUTS[:, 0] - REGRESSION_TARGETS) / 4
+        assert outputs.grad[:, 0].tolist() == pytest.approx(expected.tolist())
+
+    @pytest.mark.parametrize(
+        ("arguments", "message"),
+        [
+            ({"kind": "mae"}, "kind must be one of"),
+            ({"delta": 0.0}, "delta must be > 0"),
+            ({"reduction": "max"}, "reduction must be one of"),
+        ],
+    )
+    def test_bad_arguments_are_refused(self, arguments, message):
+        """An unknown kind or reduction and a delta of 0 fail at construction."""
+        with pytest.raises(ValueError, match=message):
+            RegressionLoss(**arguments)

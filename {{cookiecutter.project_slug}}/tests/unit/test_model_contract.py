@@ -1,9 +1,12 @@
-"""The model contract: properties every classifier in MODEL_REGISTRY must have.
+"""The model contract: properties every model in MODEL_REGISTRY must have, as a classifier
+and as a regressor.
 
 Each test runs once per entry of CONTRACT_MODELS (tests/conftest.py), on a tiny instance
 built from that entry's constructor arguments, so a new model is covered by adding one
-entry. What a model eats comes from its forward signature (`model_task`, the convention of
-the README's "Adding a model"): text models take `input_ids` and `attention_mask` and also
+entry; most run twice, once with the entry's ``num_outputs`` classes and once with the one
+output of a regressor (``KINDS``), trained with cross-entropy or with the regression loss.
+What a model eats comes from its forward signature (`model_task`, the convention of the
+README's "Adding a model"): text models take `input_ids` and `attention_mask` and also
 get the padding tests, tabular models take `features`. Assertions are properties that hold
 for every random initialisation, never float values from random weights.
 """
@@ -21,9 +24,10 @@ from torch import nn
 from torch.nn import functional as F
 
 from {{ cookiecutter.module_name }}.checkpoint import save_checkpoint
-from {{ cookiecutter.module_name }}.data import build_tokenizer
+from {{ cookiecutter.module_name }}.data import FeatureNormalizer, build_tokenizer
 from {{ cookiecutter.module_name }}.inference import Predictor
 from {{ cookiecutter.module_name }}.models import MODEL_REGISTRY, build_model, model_task
+from {{ cookiecutter.module_name }}.training import RegressionLoss
 
 BATCH_SIZE = 4
 LENGTHS = (12, 9, 4, 1)  # real tokens per row of a right-padded batch; row 0 is unpadded
@@ -38,6 +42,14 @@ OVERFIT_LENGTHS = (12, 11, 10, 9, 8, 7, 6, 5)  # no two token rows can be equal
 # lr 1e-2 dropout makes the transformer's loss spike now and then). A model returning
 # probabilities cannot get below ln(1 + (C - 1) / e), 0.55 for 3 classes.
 OVERFIT_LOSS = 0.1
+# A regressor's overfitting bar, as an MSE on targets of std 1 (8 evenly spaced in [-1.5,
+# 1.5]): predicting their mean scores 1.07. The same 60 Adam steps take the models here
+# below 0.02 (20 seeds measured); a regressor that cannot fit them stays near 1.
+OVERFIT_MSE = 0.1
+# What the contract builds of each model: a classifier of the entry's classes, a regressor.
+KINDS = ("classifier", "regressor")
+# The training targets' mean and std a contract regressor serves in (label units).
+SERVED_MEAN, SERVED_STD = 200.0, 100.0
 
 
 def is_text_model(name: str) -> bool:
@@ -60,6 +72,20 @@ def has_dropout(name: str) -> bool:
 def build(name: str, **overrides: object) -> nn.Module:
     """The tiny instance of CONTRACT_MODELS[name], with some arguments overridden."""
     return build_model({"name": name, **CONTRACT_MODELS[name], **overrides})
+
+
+def build_kind(name: str, kind: str, **overrides: object) -> nn.Module:
+    """The tiny instance as a classifier (the entry's classes) or a regressor (1 output)."""
+    outputs = {"num_outputs": 1} if kind == "regressor" else {}
+    return build(name, **outputs, **overrides)
+
+
+def training_loss(kind: str, outputs: torch.Tensor) -> torch.Tensor:
+    """What the model trains on: cross-entropy against every class in turn, or the
+    regression loss against targets evenly spaced in [-1.5, 1.5] (standardised units)."""
+    if kind == "regressor":
+        return RegressionLoss()(outputs, torch.linspace(-1.5, 1.5, len(outputs)))
+    return F.cross_entropy(outputs, labels_for(outputs))
 
 
 MODEL_NAMES = sorted(name for name in CONTRACT_MODELS if name in MODEL_REGISTRY)
@@ -138,15 +164,24 @@ def logits_and_input_representation(
     return logits, embedded[0]
 
 
-def save_for_serving(name: str, path: Path) -> tuple[nn.Module, list, dict[str, torch.Tensor]]:
-    """Save a tiny `name` model at `path` as training would; return the model, examples for
-    the Predictor and the inputs its preprocessing must turn them into."""
-    label_names = [f"class {index}" for index in range(CONTRACT_MODELS[name]["num_classes"])]
+def save_for_serving(
+    name: str, path: Path, kind: str = "classifier"
+) -> tuple[nn.Module, list, dict[str, torch.Tensor]]:
+    """Save a tiny `name` classifier or regressor at `path` as training would (a regressor
+    with targets of mean SERVED_MEAN and std SERVED_STD); return the model, examples for the
+    Predictor and the inputs its preprocessing must turn them into."""
+    target: dict = {"label_names": []}
+    if kind == "regressor":
+        targets = torch.tensor([[SERVED_MEAN - SERVED_STD], [SERVED_MEAN + SERVED_STD]])
+        target |= {"target": "regression", "target_normalizer": FeatureNormalizer().fit(targets)}
+    else:
+        outputs = CONTRACT_MODELS[name]["num_outputs"]
+        target["label_names"] = [f"class {index}" for index in range(outputs)]
     if not is_text_model(name):
-        model = build(name)
+        model = build_kind(name, kind)
         rows = torch.randn(BATCH_SIZE, model.config["in_features"])
         feature_names = [f"feature {index}" for index in range(rows.shape[1])]
-        save_checkpoint(path, model=model, label_names=label_names, feature_names=feature_names)
+        save_checkpoint(path, model=model, feature_names=feature_names, **target)
         return model, rows.tolist(), {"features": rows}
     texts = ["the parcel arrived late", "a refund for the jacket", "cannot log in", "late again"]
     tokenizer = build_tokenizer(texts)
@@ -154,17 +189,21 @@ def save_for_serving(name: str, path: Path) -> tuple[nn.Module, list, dict[str, 
     parameters = inspect.signature(MODEL_REGISTRY[name]).parameters
     overrides = {"vocab_size": tokenizer.vocab_size}
     overrides |= {argument: value for argument, value in supplied.items() if argument in parameters}
-    model = build(name, **overrides)
+    model = build_kind(name, kind, **overrides)
     max_length = min(8, model.config.get("max_length", 8))
-    save_checkpoint(
-        path, model=model, label_names=label_names, tokenizer=tokenizer, max_length=max_length
-    )
+    save_checkpoint(path, model=model, tokenizer=tokenizer, max_length=max_length, **target)
     return model, texts, tokenizer.encode_batch(texts, max_length)
 
 
+@pytest.fixture(params=KINDS)
+def kind(request: pytest.FixtureRequest) -> str:
+    """Each kind of model the contract builds, in turn: a test taking it runs on both."""
+    return request.param
+
+
 @pytest.fixture
-def model(name: str) -> nn.Module:
-    return build(name)
+def model(name: str, kind: str) -> nn.Module:
+    return build_kind(name, kind)
 
 
 @pytest.fixture
@@ -192,14 +231,15 @@ class TestRegistry:
         """A config without 'name' fails with the list of registered models."""
         known = ", ".join(sorted(MODEL_REGISTRY))
         with pytest.raises(ValueError, match=re.escape(f"one of: {known}; got None")):
-            build_model({"num_classes": 3})
+            build_model({"num_outputs": 3})
 
 
 @pytest.mark.parametrize("name", MODEL_NAMES)
 class TestModelContract:
-    def test_output_is_batch_by_classes(self, model, batch):
-        """Logits are (batch, num_classes); catches a wrong head size or a lost batch dim."""
-        assert model(**batch).shape == (BATCH_SIZE, model.config["num_classes"])
+    def test_output_is_batch_by_outputs(self, model, batch):
+        """Outputs are (batch, num_outputs): a logit per class, or a regressor's one column.
+        Catches a wrong head size, a lost batch dim, and a regressor squeezed to (batch,)."""
+        assert model(**batch).shape == (BATCH_SIZE, model.config["num_outputs"])
 
     def test_output_is_floating_point(self, model, batch):
         """Logits are floats; catches a forward that returns class indices (argmax)."""
@@ -216,26 +256,26 @@ class TestModelContract:
             changed = rows_changed(model(**batch), model(**with_every_input_changed(model, batch)))
         assert changed.all()
 
-    def test_returns_logits_not_probabilities(self, model, batch):
-        """Rows neither sum to 1 nor have a logsumexp of 0 (atol 1e-3).
+    def test_returns_logits_not_probabilities(self, name):
+        """A classifier's rows neither sum to 1 nor have a logsumexp of 0 (atol 1e-3).
 
         Catches a softmax or log_softmax inside forward: cross-entropy would apply softmax
         twice, and learning stalls.
         """
-        model.eval()
+        model = build(name).eval()
         with torch.no_grad():
-            logits = model(**batch)
+            logits = model(**random_batch(model, name))
         assert not torch.allclose(logits.sum(dim=-1), torch.ones(BATCH_SIZE), atol=1e-3)
         assert not torch.allclose(logits.logsumexp(dim=-1), torch.zeros(BATCH_SIZE), atol=1e-3)
 
-    def test_every_parameter_gets_a_gradient(self, model, batch):
-        """Each parameter is trainable and gets a gradient well above round-off.
+    def test_every_parameter_gets_a_gradient(self, model, batch, kind):
+        """Each parameter is trainable and gets a gradient of the training loss well above
+        round-off.
 
         Catches frozen layers, a detached embedding or activation, and layers built in
         __init__ but left out of forward.
         """
-        logits = model(**batch)
-        F.cross_entropy(logits, labels_for(logits)).backward()
+        training_loss(kind, model(**batch)).backward()
         for parameter_name, parameter in model.named_parameters():
             assert parameter.requires_grad, f"{parameter_name} is frozen"
             assert parameter.grad is not None, f"no gradient reached {parameter_name}"
@@ -276,54 +316,55 @@ class TestModelContract:
             before, after = model(**batch), model(**modified)
         assert_close(after[[0, 1, 3]], before[[0, 1, 3]])
 
-    def test_loss_at_initialisation_is_near_ln_classes(self, model, name):
-        """The mean cross-entropy over 64 samples at initialisation is ln C within 25%.
+    def test_loss_at_initialisation_is_near_ln_classes(self, name):
+        """A classifier's mean cross-entropy over 64 samples at initialisation is ln C
+        within 25%.
 
         Catches an initialisation that makes confident predictions before training (a head
         initialised too large, a missing normalisation) and logits on the wrong scale.
         """
+        model = build(name)
         batch = random_batch(model, name, lengths=LENGTHS * 16)
         model.eval()
         with torch.no_grad():
             logits = model(**batch)
             loss = F.cross_entropy(logits, labels_for(logits)).item()
-        chance = math.log(model.config["num_classes"])
+        chance = math.log(model.config["num_outputs"])
         assert abs(loss / chance - 1) <= INIT_LOSS_TOLERANCE, f"loss {loss:.3f}, ln C {chance:.3f}"
 
-    def test_one_optimizer_step_lowers_the_loss(self, model, batch):
-        """One small SGD step along the gradient lowers the loss on its batch (dropout off,
-        so the loss is the same function before and after the step).
+    def test_one_optimizer_step_lowers_the_loss(self, model, batch, kind):
+        """One small SGD step along the gradient lowers the training loss on its batch
+        (dropout off, so the loss is the same function before and after the step).
 
         Catches gradients of the wrong sign and parameters the optimizer cannot reach.
         """
         model.eval()
         optimizer = torch.optim.SGD(model.parameters(), lr=0.01)
-        logits = model(**batch)
-        labels = labels_for(logits)
-        loss_before = F.cross_entropy(logits, labels)
+        loss_before = training_loss(kind, model(**batch))
         loss_before.backward()
         optimizer.step()
         with torch.no_grad():
-            loss_after = F.cross_entropy(model(**batch), labels)
+            loss_after = training_loss(kind, model(**batch))
         assert loss_after < loss_before
 
-    def test_overfits_a_tiny_batch(self, model, name):
-        """60 Adam steps in train mode take the loss on 8 fixed samples below 0.1.
+    def test_overfits_a_tiny_batch(self, model, name, kind):
+        """60 Adam steps in train mode take the training loss on 8 fixed samples below 0.1
+        (cross-entropy, or the MSE of a regressor on targets of std 1).
 
         Catches a model that cannot learn: probabilities returned instead of logits, an
         output that ignores most of the input, a capacity bottleneck such as a detached body.
         """
         batch = random_batch(model, name, lengths=OVERFIT_LENGTHS)
-        labels = torch.arange(len(OVERFIT_LENGTHS)) % model.config["num_classes"]
         optimizer = torch.optim.Adam(model.parameters(), lr=7e-3)
         model.train()
         for _ in range(OVERFIT_STEPS):
             optimizer.zero_grad()
-            F.cross_entropy(model(**batch), labels).backward()
+            training_loss(kind, model(**batch)).backward()
             optimizer.step()
         with torch.no_grad():
-            loss = F.cross_entropy(model.eval()(**batch), labels).item()
-        assert loss < OVERFIT_LOSS, f"loss {loss:.3f} after {OVERFIT_STEPS} steps"
+            loss = training_loss(kind, model.eval()(**batch)).item()
+        bar = OVERFIT_MSE if kind == "regressor" else OVERFIT_LOSS
+        assert loss < bar, f"loss {loss:.3f} after {OVERFIT_STEPS} steps"
 
     def test_config_names_every_constructor_argument(self, model):
         """config holds the registry name plus every __init__ argument.
@@ -360,6 +401,19 @@ class TestModelContract:
         served = Predictor(tmp_path / "model.pt").predict_batch(examples)
         probabilities = torch.tensor([list(p["probabilities"].values()) for p in served])
         assert_close(probabilities, expected)
+
+    def test_checkpoint_round_trip_serves_a_regressors_values(self, name, tmp_path):
+        """A regressor saved with its target statistics serves the model's output times
+        the training std plus the training mean (within 1e-5 of one std).
+
+        Catches a regressor that does not rebuild with one output, and values served in
+        standardised units instead of the label's.
+        """
+        model, examples, inputs = save_for_serving(name, tmp_path / "model.pt", "regressor")
+        with torch.no_grad():
+            outputs = model.eval()(**inputs)[:, 0]
+        served = torch.tensor(Predictor(tmp_path / "model.pt").predict_values(examples))
+        assert_close((served - SERVED_MEAN) / SERVED_STD, outputs)
 
 
 @pytest.mark.parametrize("name", DROPOUT_MODELS)

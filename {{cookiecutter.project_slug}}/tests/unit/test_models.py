@@ -44,7 +44,7 @@ def batchnorm_mlp() -> MLPClassifier:
 @pytest.fixture
 def transformer() -> TransformerClassifier:
     return TransformerClassifier(
-        VOCAB_SIZE, HIDDEN_SIZE, num_layers=1, num_classes=NUM_CLASSES, max_length=MAX_LENGTH
+        VOCAB_SIZE, HIDDEN_SIZE, num_layers=1, num_outputs=NUM_CLASSES, max_length=MAX_LENGTH
     )
 
 

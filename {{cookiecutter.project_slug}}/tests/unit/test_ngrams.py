@@ -142,7 +142,7 @@ class TestBagOfNgramsClassifier:
                 **{
                     "vocab_size": VOCAB_SIZE,
                     "hidden_size": HIDDEN_SIZE,
-                    "num_classes": NUM_CLASSES,
+                    "num_outputs": NUM_CLASSES,
                     "vocabulary": VOCABULARY,
                     **arguments,
                 }

@@ -23,7 +23,7 @@ class TestFixedSeed:
         Catches: model construction or input generation that escapes the seed."""
 
         def build_and_run() -> tuple[torch.Tensor, torch.Tensor]:
-            model = MLPClassifier(in_features=32, hidden_size=16, num_classes=4).eval()
+            model = MLPClassifier(in_features=32, hidden_size=16, num_outputs=4).eval()
             inputs = torch.randn(4, 32)
             with torch.no_grad():
                 return inputs, model(inputs)

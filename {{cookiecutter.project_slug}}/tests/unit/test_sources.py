@@ -22,13 +22,15 @@ from {{ cookiecutter.module_name }} import task
 from {{ cookiecutter.module_name }}.data import (
     MAX_CLASSES,
     DataError,
+    check_classes,
     check_disjoint,
     examples_from_table,
     label_names,
     read_table,
     split_examples,
 )
-from {{ cookiecutter.module_name }}.data.files import _check_columns
+from {{ cookiecutter.module_name }}.data.files import Row, Table, _check_columns
+from {{ cookiecutter.module_name }}.data.sources import MAX_NUMERIC_CLASSES
 from {{ cookiecutter.module_name }}.task import DATA_LOADERS, DataSpec, file_hash, load_data, spec_from_source
 
 
@@ -552,3 +554,112 @@ class TestLoadData:
         spec = DataSpec(path=tmp_path / "tickets.TSV", split_seed=4)
         assert load_data(spec) is prepared
         assert seen == [spec]
+
+
+def numbered_rows(labels: list[object]) -> list[dict[str, object]]:
+    """One tabular row per label, its feature the row number (every row distinct)."""
+    return [{"x": float(index), "label": label} for index, label in enumerate(labels)]
+
+
+def label_table(labels: list[str]) -> Table:
+    """A table of one feature column and ``labels``, without a file."""
+    rows = [Row(line, {"x": 1.0, "label": label}) for line, label in enumerate(labels, start=2)]
+    return Table(Path("d.csv"), ("x", "label"), rows)
+
+
+class TestRegressionTarget:
+    def test_labels_are_read_as_the_numbers_in_the_file(self, tmp_path, write_table):
+        """Every regression label is the file's number exactly (CSV text and JSON numbers,
+        integers too), as float. Catches: a target rounded, or read as text and sorted."""
+        labels = [151.0, 75.25, -3, 0.1, 1e6]
+        for name in ("data.csv", "data.jsonl"):
+            table = read_table(write_table(tmp_path / name, numbered_rows(labels)))
+            examples = examples_from_table(table, target="regression")
+            assert examples.values() == [float(label) for label in labels]
+
+    def test_a_label_that_is_not_a_number_names_its_line(self, tmp_path, write_table):
+        """A non-numeric regression label fails naming the file, line and column."""
+        rows = numbered_rows([1.0, 2.0, "high", 4.0])
+        table = read_table(write_table(tmp_path / "data.csv", rows))
+        with pytest.raises(DataError, match=r"data.csv:4, column 'label'.*a regression target"):
+            examples_from_table(table, target="regression")
+
+    def test_the_split_is_not_stratified_by_value(self, tmp_path, write_table):
+        """Every row has its own value, yet the data splits (seeded, 70/15/15 of 40 rows)
+        instead of demanding three examples per distinct label. Catches: a regression
+        target split like classes, which refuses any real data."""
+        rows = numbered_rows([float(value) for value in range(40)])
+        spec = DataSpec(path=write_table(tmp_path / "data.csv", rows), target="regression")
+        splits = load_data(spec).splits
+        assert [len(splits[name]) for name in ("train", "validation", "test")] == [28, 6, 6]
+
+    def test_a_constant_target_is_refused(self, tmp_path, write_table):
+        """One value in every training row leaves nothing to learn: one line says so."""
+        spec = DataSpec(
+            path=write_table(tmp_path / "d.csv", numbered_rows([5.0] * 20)), target="regression"
+        )
+        with pytest.raises(DataError, match=r"same number \(5.0\) in every training row"):
+            load_data(spec)
+
+    def test_the_record_keeps_the_target(self, price_data):
+        """The data record says "regression", so evaluate re-reads the labels as numbers."""
+        assert spec_from_source(load_data(price_data).source).target == "regression"
+
+
+class TestNumericLabels:
+    def test_many_distinct_numbers_are_refused_as_classes(self, tmp_path, write_table):
+        """A label column of 200 distinct numbers, loaded as classes, is refused in one
+        short line naming what it saw and --target regression. Catches: 200 one-example
+        classes, which the split refuses with advice that does not help."""
+        rows = numbered_rows([f"{100 + index}.5" for index in range(200)])
+        with pytest.raises(DataError) as error:
+            load_data(DataSpec(path=write_table(tmp_path / "d.csv", rows)))
+        message = one_line(error)
+        assert "200 distinct values in 200 rows" in message
+        assert "--target regression" in message
+        assert len(message) < 200
+
+    def test_star_ratings_stay_classes(self, tmp_path, write_table):
+        """Integers 1 to 5, eight rows each, are five classes, not a number to regress."""
+        rows = numbered_rows([str(1 + index % 5) for index in range(40)])
+        data = load_data(DataSpec(path=write_table(tmp_path / "d.csv", rows)))
+        assert data.label_names == ("1", "2", "3", "4", "5")
+
+    @pytest.mark.parametrize(
+        ("distinct", "rows", "refused"),
+        [
+            (MAX_NUMERIC_CLASSES, 10 * MAX_NUMERIC_CLASSES, False),
+            (MAX_NUMERIC_CLASSES + 1, 10 * MAX_NUMERIC_CLASSES, True),
+            (11, 20, True),  # more than half the rows distinct
+            (10, 12, False),  # but ten classes are never too many
+        ],
+    )
+    def test_the_limit(self, distinct, rows, refused):
+        """More than MAX_NUMERIC_CLASSES distinct numbers, or more than half as many as rows
+        (and over ten), are refused; fewer are classes."""
+        examples = examples_from_table(
+            label_table([str(index % distinct) for index in range(rows)])
+        )
+        if refused:
+            with pytest.raises(DataError, match="--target regression"):
+                check_classes(examples)
+        else:
+            check_classes(examples)
+
+    def test_many_distinct_words_are_not_refused_as_numbers(self):
+        """Free-text labels are not numbers: check_classes leaves them to label_names."""
+        check_classes(examples_from_table(label_table([f"topic {index}" for index in range(200)])))
+
+    def test_an_unknown_label_lists_a_few_known_ones_and_the_count(self, tmp_path, write_table):
+        """A label unseen in training is refused in one short line: three of the known
+        labels and how many there are, however many. Catches: a 7,000-character "line"."""
+        labels = [f"class{index:02d}" for index in range(40)] * 3
+        spec = DataSpec(
+            path=write_table(tmp_path / "train.csv", numbered_rows(labels)),
+            validation=write_table(tmp_path / "val.csv", [{"x": -1.0, "label": "class99"}]),
+        )
+        with pytest.raises(DataError) as error:
+            load_data(spec)
+        message = one_line(error)
+        assert "40 labels: 'class00', 'class01', 'class02' and 37 more" in message
+        assert len(message) < 250

@@ -49,12 +49,39 @@ def _check_labels(labels: Sequence[int] | Tensor, size: int, num_classes: int | 
     return torch.tensor(checked, dtype=torch.long)
 
 
+def _check_targets(targets: Tensor, size: int) -> Tensor:
+    """Return regression ``targets`` (size,) as float32, or raise saying what is wrong."""
+    if not isinstance(targets, Tensor) or targets.ndim != 1 or not targets.is_floating_point():
+        shape = tuple(targets.shape) if isinstance(targets, Tensor) else type(targets).__name__
+        raise TypeError(f"targets must be a 1-D float tensor (N,), got {shape}")
+    if len(targets) != size:
+        raise ValueError(f"targets must have one value per example: got {len(targets)} for {size}")
+    if not bool(torch.isfinite(targets).all()):
+        raise ValueError("targets must be finite, got NaN or Inf")
+    return targets.float()
+
+
+def _labels_or_targets(
+    labels: Sequence[int] | Tensor | None,
+    targets: Tensor | None,
+    size: int,
+    num_classes: int | None,
+) -> Tensor | None:
+    """What a dataset returns as "label": class indices, regression targets, or nothing."""
+    if targets is not None:
+        if labels is not None:
+            raise ValueError("give labels (classes) or targets (numbers), not both")
+        return _check_targets(targets, size)
+    return None if labels is None else _check_labels(labels, size, num_classes)
+
+
 class TextDataset(Dataset[dict[str, Tensor]]):
-    """Texts encoded to fixed-length ids, with optional integer labels.
+    """Texts encoded to fixed-length ids, with optional integer labels or float targets.
 
     Items are {"input_ids": (max_length,), "attention_mask": (max_length,)[, "label": ()]},
-    all LongTensors. Pass the training tokenizer to validation/test datasets so every
-    split shares one vocabulary; `augment` (e.g. TokenDropout) is for the training split.
+    LongTensors but for a float32 regression target. Pass the training tokenizer to
+    validation/test datasets so every split shares one vocabulary; `augment` (e.g.
+    TokenDropout) is for the training split.
     """
 
     def __init__(
@@ -65,6 +92,7 @@ class TextDataset(Dataset[dict[str, Tensor]]):
         num_classes: int | None = None,
         tokenizer: Tokenizer | None = None,
         augment: Callable[[Tensor, Tensor], Tensor] | None = None,
+        targets: Tensor | None = None,
     ) -> None:
         _check_texts(texts)
         if not texts:
@@ -74,7 +102,7 @@ class TextDataset(Dataset[dict[str, Tensor]]):
         encoded = self.tokenizer.encode_batch(texts, max_length)
         self.input_ids = encoded["input_ids"]  # (N, max_length)
         self.attention_mask = encoded["attention_mask"]  # (N, max_length)
-        self.labels = None if labels is None else _check_labels(labels, len(texts), num_classes)
+        self.labels = _labels_or_targets(labels, targets, len(texts), num_classes)
         self.augment = augment
 
     def __len__(self) -> int:
@@ -91,11 +119,12 @@ class TextDataset(Dataset[dict[str, Tensor]]):
 
 
 class FeatureDataset(Dataset[dict[str, Tensor]]):
-    """Rows of a float feature matrix (N, F), with optional integer labels.
+    """Rows of a float feature matrix (N, F), with optional integer labels or float targets.
 
-    Items are {"features": (F,) float[, "label": () long]}. `normalizer` must already be
-    fitted on the training features; it is applied once here. `augment` (e.g.
-    GaussianNoise) is applied on every access and is for the training split only.
+    Items are {"features": (F,) float[, "label": () long, or float for a target]}.
+    `normalizer` must already be fitted on the training features; it is applied once here.
+    `augment` (e.g. GaussianNoise) is applied on every access and is for the training
+    split only.
     """
 
     def __init__(
@@ -105,12 +134,11 @@ class FeatureDataset(Dataset[dict[str, Tensor]]):
         normalizer: FeatureNormalizer | None = None,
         augment: Callable[[Tensor], Tensor] | None = None,
         num_classes: int | None = None,
+        targets: Tensor | None = None,
     ) -> None:
         _check_features(features)
         self.features = features if normalizer is None else normalizer.transform(features)
-        self.labels = (
-            None if labels is None else _check_labels(labels, features.shape[0], num_classes)
-        )
+        self.labels = _labels_or_targets(labels, targets, features.shape[0], num_classes)
         self.augment = augment
 
     def __len__(self) -> int:

@@ -69,6 +69,17 @@ class FeatureNormalizer:
         std = self.std.to(device=x.device, dtype=x.dtype)
         return (x - mean) / std
 
+    def inverse_transform(self, x: Tensor) -> Tensor:
+        """Undo ``transform``: back to the units the normalizer was fitted in (e.g. a
+        regression target's, from the model's standardised output)."""
+        if self.mean is None or self.std is None:
+            raise RuntimeError("FeatureNormalizer is not fitted: call fit before inverse_transform")
+        if x.ndim != 2 or x.shape[1] != self.mean.numel():
+            raise ValueError(
+                f"values must have shape (batch, {self.mean.numel()}), got {tuple(x.shape)}"
+            )
+        return x * self.std.to(x) + self.mean.to(x)  # to x's device and dtype
+
     def fit_transform(self, x: Tensor) -> Tensor:
         """Fit on `x` and standardise it; for the training split only."""
         return self.fit(x).transform(x)

@@ -1,13 +1,15 @@
 """Labelled examples from any source, checked, split and encoded the same way.
 
 A source is a table of records: a user's CSV or JSON Lines file, or the bundled example
-sentences. ``examples_from_table`` turns one into ``Examples`` of a task: text
-classification when the table has the text column, tabular classification when every other
-column is numeric. Every problem is found here, before any training starts, and reported in
-one line naming the file, the line and the column.
+sentences. ``examples_from_table`` turns one into ``Examples`` of a task (what goes in:
+text when the table has the text column, tabular when every other column is numeric) and
+a target (what comes out: a class, or a number for regression). Every problem is found
+here, before any training starts, and reported in one line naming the file, the line and
+the column.
 
-``split_examples`` makes a seeded, stratified train/validation/test split that never puts
-the same input in two splits; ``check_disjoint`` refuses given splits that share one.
+``split_examples`` makes a seeded train/validation/test split, stratified by class for
+classification, that never puts the same input in two splits; ``check_disjoint`` refuses
+given splits that share one.
 """
 
 import hashlib
@@ -22,6 +24,9 @@ from .tokenizer import normalize_text
 
 Task = Literal["text", "tabular"]
 TASKS: tuple[Task, ...] = ("text", "tabular")
+# What a model predicts: one of the label column's classes, or a number (regression).
+Target = Literal["classification", "regression"]
+TARGETS: tuple[Target, ...] = ("classification", "regression")
 Input = str | tuple[float, ...]  # a text, or a feature row
 SPLITS = ("train", "validation", "test")
 # At most this many classes. The costs grow with classes x vocabulary (the bag-of-words
@@ -29,22 +34,34 @@ SPLITS = ("train", "validation", "test")
 # 10,000 classes took 1.4 GB of checkpoint and 12 GB to evaluate; so many distinct labels
 # mostly mean the label column holds IDs or free text.
 MAX_CLASSES = 1000
+# A label column of numbers with more distinct values than this, or than half its rows
+# (and more than FEW_NUMERIC_CLASSES), is a quantity to regress, not classes: star ratings
+# 1-5 stay classes.
+MAX_NUMERIC_CLASSES = 50
+FEW_NUMERIC_CLASSES = 10
 
 
 @dataclass(frozen=True)
 class Examples:
     """Labelled examples of one task, index-aligned: inputs[i] has labels[i] and came from
     origins[i] ("data.csv:12"). Text inputs are strings; tabular inputs are tuples of floats
-    in ``feature_names`` order."""
+    in ``feature_names`` order. A label is the label column's text; for a "regression"
+    target it is a finite number, written as ``repr(float)`` so that ``values`` gives back
+    exactly the number the file held."""
 
     task: Task
     inputs: list[Input]
     labels: list[str]
     origins: list[str]
     feature_names: tuple[str, ...] = field(default=())
+    target: Target = "classification"
 
     def __len__(self) -> int:
         return len(self.labels)
+
+    def values(self) -> list[float]:
+        """The labels as numbers (a regression target's values)."""
+        return [float(label) for label in self.labels]
 
     def subset(self, indices: Sequence[int]) -> Self:
         """The examples at ``indices``, in that order."""
@@ -54,6 +71,7 @@ class Examples:
             [self.labels[i] for i in indices],
             [self.origins[i] for i in indices],
             self.feature_names,
+            self.target,
         )
 
 
@@ -64,12 +82,14 @@ def examples_from_table(
     text_column: str = "text",
     task: Task | None = None,
     feature_columns: Sequence[str] | None = None,
+    target: Target = "classification",
 ) -> Examples:
     """The labelled examples of ``table``, validated.
 
     ``task`` None means: text if the table has ``text_column``, else tabular. Tabular
     features are ``feature_columns`` (default: every column but the label), each holding
-    finite numbers. Raises DataError naming the file, line and column of the first problem.
+    finite numbers; so does the label column of a "regression" ``target``. Raises
+    DataError naming the file, line and column of the first problem.
     """
     if label_column not in table.columns:
         raise DataError(
@@ -81,9 +101,12 @@ def examples_from_table(
     if task == "tabular" and feature_columns is None:
         feature_columns = [name for name in table.columns if name != label_column]
     inputs = read_inputs(table, task, text_column=text_column, feature_columns=feature_columns)
-    labels = [_label(table, row, label_column) for row in table.rows]
+    if target == "regression":
+        labels = [_target_value(table, row, label_column, text_column) for row in table.rows]
+    else:
+        labels = [_label(table, row, label_column) for row in table.rows]
     origins = [table.where(row) for row in table.rows]
-    return Examples(task, inputs, labels, origins, tuple(feature_columns or ()))
+    return Examples(task, inputs, labels, origins, tuple(feature_columns or ()), target)
 
 
 def read_inputs(
@@ -130,6 +153,14 @@ def _label(table: Table, row: Row, column: str) -> str:
     if not label:
         raise DataError(f"{table.where(row, column)}: the label is blank")
     return label
+
+
+def _target_value(table: Table, row: Row, column: str, text_column: str) -> str:
+    """A regression label: a finite number, as the text ``repr(float)`` (exact)."""
+    try:
+        return repr(_number(table, row, column, text_column))
+    except DataError as error:
+        raise DataError(f"{error} (a regression target is a number in every row)") from None
 
 
 def _text(table: Table, row: Row, column: str) -> str:
@@ -193,6 +224,30 @@ def _is_integer(label: str) -> bool:
     return label.lstrip("+-").isdecimal() and label.isascii()
 
 
+def _is_number(label: str) -> bool:
+    try:
+        return math.isfinite(float(label))
+    except ValueError:
+        return False
+
+
+def check_classes(examples: Examples, label_column: str = "label") -> None:
+    """Refuse a label column of numbers that is a quantity rather than classes: more than
+    MAX_NUMERIC_CLASSES distinct values, or more than half as many as rows (and more than
+    FEW_NUMERIC_CLASSES). Trained as
+    classes, each value would be a class of one or two examples that no split can stratify
+    and no model can learn."""
+    distinct = sorted(set(examples.labels))
+    limit = min(MAX_NUMERIC_CLASSES, max(FEW_NUMERIC_CLASSES, len(examples) // 2))
+    many = len(distinct) > limit
+    if many and all(_is_number(label) for label in distinct):
+        raise DataError(
+            f"label column {label_column!r} holds numbers with {len(distinct)} distinct values "
+            f"in {len(examples)} rows ({_some(distinct, 3)}): to predict the number, train "
+            "with --target regression"
+        )
+
+
 def identity(examples: Examples, index: int) -> str:
     """What makes two inputs "the same" for leakage: the normalised text, or the exact row."""
     value = examples.inputs[index]
@@ -206,10 +261,11 @@ def split_examples(
     validation_fraction: float = 0.15,
     test_fraction: float = 0.15,
 ) -> dict[str, Examples]:
-    """A seeded, stratified split into "train", "validation" and "test".
+    """A seeded split into "train", "validation" and "test", stratified by class.
 
-    Within every class, ``round(n * fraction)`` groups (at least one when the fraction is
-    above 0) go to validation and to test and the rest to train. A group is all the
+    Within every class (all the examples at once for a regression target),
+    ``round(n * fraction)`` groups (at least one when the fraction is above 0) go to
+    validation and to test and the rest to train. A group is all the
     examples with the same input, so a repeated input never lands in two splits. The order
     is a hash of the seed and the input, so it is the same on every machine and does not
     change when the file's rows are shuffled. Raises DataError when a class has too few
@@ -228,16 +284,19 @@ def split_examples(
         groups[identity(examples, index)].append(index)
     per_class: dict[str, list[str]] = defaultdict(list)
     for key, members in groups.items():
-        per_class[examples.labels[members[0]]].append(key)
+        stratum = examples.labels[members[0]] if examples.target == "classification" else ""
+        per_class[stratum].append(key)
 
     chosen: dict[str, list[int]] = {name: [] for name in SPLITS}
-    for label in label_names(list(per_class)):
+    strata = label_names(list(per_class)) if examples.target == "classification" else [""]
+    for label in strata:
         keys = sorted(per_class[label], key=lambda key: _seeded_order(seed, key))
         sizes = [_share(len(keys), fraction) for fraction in (validation_fraction, test_fraction)]
         if len(keys) - sum(sizes) < 1:
             needed = 1 + sum(size > 0 for size in sizes)
+            which = f"label {label!r} has" if label else "the data has"
             raise DataError(
-                f"label {label!r} has {len(keys)} distinct example(s) (first at "
+                f"{which} {len(keys)} distinct example(s) (first at "
                 f"{examples.origins[groups[keys[0]][0]]}), but a stratified split into train, "
                 f"validation and test needs at least {needed}: add examples, or give "
                 "--validation and --test files"
@@ -289,5 +348,5 @@ def check_labels_known(examples: Examples, known: Sequence[str]) -> None:
         if label not in known:
             raise DataError(
                 f"{origin}: label {label!r} is not one the model was trained on "
-                f"({', '.join(known)})"
+                f"({len(known)} labels: {_some(known, 3)})"
             )

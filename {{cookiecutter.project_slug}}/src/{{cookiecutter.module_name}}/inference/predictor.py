@@ -1,9 +1,10 @@
-"""Serve a trained classifier, text or tabular, from its checkpoint.
+"""Serve a trained classifier or regressor, text or tabular, from its checkpoint.
 
 The predictor restores the preprocessing saved with the model instead of rebuilding it: a
 text is normalised, split and mapped to ids by the training tokenizer, and a feature row is
-standardised with the training split's statistics. The model runs in eval mode under
-``torch.inference_mode``: no dropout, no autograd bookkeeping.
+standardised with the training split's statistics. A regressor's standardised output is
+turned back into the label's units with the training targets' mean and std. The model runs
+in eval mode under ``torch.inference_mode``: no dropout, no autograd bookkeeping.
 """
 
 import math
@@ -16,7 +17,7 @@ import torch
 from torch import Tensor
 
 from ..checkpoint import load_checkpoint
-from ..data import Task
+from ..data import Target, Task
 
 # A text, or a feature row: numbers in the checkpoint's feature order, or a mapping from
 # feature name to number.
@@ -36,11 +37,13 @@ class Prediction(TypedDict):
 
 
 class Predictor:
-    """Predicts class names for raw texts or feature rows with one checkpoint.
+    """Predicts class names (``predict_batch``) or numbers (``predict_values``) for raw
+    texts or feature rows with one checkpoint.
 
-    ``task`` says which: "text" models take strings, "tabular" models take rows. ``device``
-    is where the model runs (e.g. "cuda"); None means the CPU, so results never depend
-    silently on which hardware happens to be present.
+    ``task`` says which inputs: "text" models take strings, "tabular" models take rows;
+    ``target`` which outputs: "classification" or "regression". ``device`` is where the
+    model runs (e.g. "cuda"); None means the CPU, so results never depend silently on which
+    hardware happens to be present.
     """
 
     def __init__(
@@ -48,6 +51,8 @@ class Predictor:
     ) -> None:
         checkpoint = load_checkpoint(model_path)
         self.task: Task = checkpoint["task"]  # annotated: pyright would widen it to str
+        self.target: Target = checkpoint["target"]
+        self.target_normalizer = checkpoint["target_normalizer"]
         self.device = torch.device("cpu" if device is None else device)
         self.model = checkpoint["model"].to(self.device).eval().requires_grad_(False)
         self.label_names = checkpoint["label_names"]
@@ -72,17 +77,37 @@ class Predictor:
         Each chunk of at most ``batch_size`` examples (capped at MAX_BATCH_SIZE) is encoded
         and run on its own, so memory does not grow with the number of examples.
         """
+        if self.target != "classification":
+            raise TypeError("this model is a regressor: use predict_values")
+        return [
+            self._to_prediction(scores)
+            for logits in self._outputs(examples, batch_size)
+            for scores in torch.softmax(logits.float(), dim=-1).tolist()  # B lists of C
+        ]
+
+    def predict_values(self, examples: Sequence[Example], batch_size: int = 64) -> list[float]:
+        """A regressor's predicted number for each example, in order, in the label's units;
+        batched, checked and independent of batch mates as ``predict_batch``."""
+        if self.target_normalizer is None:
+            raise TypeError("this model is a classifier: use predict_batch")
+        return [
+            value
+            for outputs in self._outputs(examples, batch_size)
+            for value in self.target_normalizer.inverse_transform(outputs.double())[:, 0].tolist()
+        ]
+
+    def _outputs(self, examples: Sequence[Example], batch_size: int) -> list[Tensor]:
+        """The model's raw outputs (B, C) on the CPU, one tensor per chunk of ``examples``."""
         if isinstance(examples, str) or not isinstance(examples, Sequence):
             kind = "str" if self.task == "text" else "feature rows"
             raise TypeError(f"examples must be a sequence of {kind}, got {type(examples).__name__}")
         if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
             raise ValueError(f"batch_size must be a positive int, got {batch_size!r}")
         step = min(batch_size, MAX_BATCH_SIZE)
-        predictions: list[Prediction] = []
-        for start in range(0, len(examples), step):
-            chunk = self._encode(examples[start : start + step], first_index=start)
-            predictions.extend(self._predict_encoded(chunk))
-        return predictions
+        return [
+            self._run(self._encode(examples[start : start + step], first_index=start))
+            for start in range(0, len(examples), step)
+        ]
 
     def encode(self, examples: Sequence[Example]) -> dict[str, Tensor]:
         """The model inputs for ``examples``, made with the training preprocessing:
@@ -150,17 +175,16 @@ class Predictor:
         return [float(value) for value in row]
 
     @torch.inference_mode()
-    def _predict_encoded(self, batch: dict[str, Tensor]) -> list[Prediction]:
-        """Predictions for one encoded batch."""
+    def _run(self, batch: dict[str, Tensor]) -> Tensor:
+        """The model's outputs (B, C) for one encoded batch, checked finite, on the CPU."""
         batch = {name: tensor.to(self.device) for name, tensor in batch.items()}
-        logits = self.model(**batch)  # (B, C)
-        if not bool(torch.isfinite(logits).all()):
+        outputs: Tensor = self.model(**batch)  # (B, C)
+        if not bool(torch.isfinite(outputs).all()):
             raise ValueError(
                 "the model produced NaN or infinity for this input: its weights overflow "
                 "(is the checkpoint damaged?)"
             )
-        probabilities = torch.softmax(logits.float(), dim=-1).cpu().tolist()  # B lists of C
-        return [self._to_prediction(scores) for scores in probabilities]
+        return outputs.cpu()
 
     def _to_prediction(self, scores: list[float]) -> Prediction:
         """Turn one example's class probabilities into a named result."""

@@ -1,4 +1,5 @@
-"""Classifiers that return raw logits, and the registry that rebuilds them from config."""
+"""Models that return raw outputs (a logit per class, or one number for a regressor), and the
+registry that rebuilds them from config."""
 
 from .config import MODEL_REGISTRY, build_model, model_config, model_task, models_for
 from .mlp import MLPClassifier

@@ -5,7 +5,8 @@ from torch import nn
 
 
 class MLPClassifier(nn.Module):
-    """Linear -> [BatchNorm] -> GELU -> Dropout -> Linear, returning raw logits.
+    """Linear -> [BatchNorm] -> GELU -> Dropout -> Linear, returning raw outputs (B,
+    num_outputs): a logit per class, or the one standardised number of a regressor.
 
     BatchNorm is optional so the tests can show why ``model.eval()`` matters: in
     training mode it normalises with the statistics of the current batch, in eval
@@ -19,7 +20,7 @@ class MLPClassifier(nn.Module):
         self,
         in_features: int,
         hidden_size: int,
-        num_classes: int,
+        num_outputs: int,
         dropout: float = 0.1,
         batch_norm: bool = False,
     ) -> None:
@@ -28,7 +29,7 @@ class MLPClassifier(nn.Module):
             "name": self.name,
             "in_features": in_features,
             "hidden_size": hidden_size,
-            "num_classes": num_classes,
+            "num_outputs": num_outputs,
             "dropout": dropout,
             "batch_norm": batch_norm,
         }
@@ -40,7 +41,7 @@ class MLPClassifier(nn.Module):
             nn.GELU(),
             nn.Dropout(dropout),
         )
-        self.head = nn.Linear(hidden_size, num_classes)
+        self.head = nn.Linear(hidden_size, num_outputs)
 
     def forward(self, features: torch.Tensor) -> torch.Tensor:
         self._check_features(features)

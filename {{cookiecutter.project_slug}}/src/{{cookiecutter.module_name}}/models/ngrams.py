@@ -12,7 +12,8 @@ Both kinds of n-gram are computed inside the model, so training, evaluation and 
 cannot compute them differently: bigrams are hashed from the token ids in ``forward``, and
 the character n-grams of every vocabulary word are hashed once, at construction, from the
 ``vocabulary`` the model is built with. Shape letters: B batch, T sequence length,
-S character n-grams per word, H hidden size, C classes.
+S character n-grams per word, H hidden size, C outputs (one per class, or one for a
+regressor: ``num_outputs``).
 """
 
 from collections.abc import Sequence
@@ -138,7 +139,7 @@ class BagOfNgramsClassifier(nn.Module):
         self,
         vocab_size: int,
         hidden_size: int,
-        num_classes: int,
+        num_outputs: int,
         vocabulary: Sequence[str],
         dropout: float = 0.1,
         pad_id: int = 0,
@@ -164,7 +165,7 @@ class BagOfNgramsClassifier(nn.Module):
             "name": self.name,
             "vocab_size": vocab_size,
             "hidden_size": hidden_size,
-            "num_classes": num_classes,
+            "num_outputs": num_outputs,
             "vocabulary": list(vocabulary),
             "dropout": dropout,
             "pad_id": pad_id,
@@ -175,7 +176,7 @@ class BagOfNgramsClassifier(nn.Module):
         self.bigram_embedding = nn.Embedding(num_buckets, hidden_size)
         self.subword_embedding = nn.EmbeddingBag(num_subword_buckets, hidden_size, mode="sum")
         self.dropout = nn.Dropout(dropout)
-        self.head = nn.Linear(hidden_size, num_classes)
+        self.head = nn.Linear(hidden_size, num_outputs)
 
         # Derived from `vocabulary` in config, so not saved with the weights; buffers move
         # with the model to its device.

@@ -1,7 +1,8 @@
 """A small pre-LN transformer encoder that classifies padded token sequences.
 
 Written nanoGPT style: plain modules, shapes in comments. Shape letters:
-B batch, T sequence length, H hidden size, N heads, D head size (H / N), C classes.
+B batch, T sequence length, H hidden size, N heads, D head size (H / N), C outputs (one
+per class, or one for a regressor: ``num_outputs``).
 Padding never influences the logits: padded keys get zero attention weight and
 padded positions are left out of the mean pool. Sequences are right-padded (as
 the tokenizer does), so real tokens keep their positions whatever the padding.
@@ -96,7 +97,7 @@ class TransformerClassifier(nn.Module):
         vocab_size: int,
         hidden_size: int,
         num_layers: int,
-        num_classes: int,
+        num_outputs: int,
         num_heads: int = 2,
         max_length: int = 64,
         dropout: float = 0.1,
@@ -112,7 +113,7 @@ class TransformerClassifier(nn.Module):
             "vocab_size": vocab_size,
             "hidden_size": hidden_size,
             "num_layers": num_layers,
-            "num_classes": num_classes,
+            "num_outputs": num_outputs,
             "num_heads": num_heads,
             "max_length": max_length,
             "dropout": dropout,
@@ -125,7 +126,7 @@ class TransformerClassifier(nn.Module):
             Block(hidden_size, num_heads, dropout) for _ in range(num_layers)
         )
         self.final_norm = nn.LayerNorm(hidden_size)
-        self.head = nn.Linear(hidden_size, num_classes)
+        self.head = nn.Linear(hidden_size, num_outputs)
 
     def forward(
         self, input_ids: torch.Tensor, attention_mask: torch.Tensor | None = None

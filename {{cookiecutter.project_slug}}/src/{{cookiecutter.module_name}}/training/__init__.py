@@ -1,6 +1,7 @@
 """Training: losses, seeding, metrics and the generic training loop."""
 
 from .loop import (
+    LOSSES,
     MAX_HIDDEN_SIZE,
     MAX_LAYERS,
     MAX_LR,
@@ -10,6 +11,7 @@ from .loop import (
     FitResult,
     TrainConfig,
     check_resumable,
+    classification_scores,
     default_batch_size,
     evaluate,
     fit,
@@ -18,40 +20,52 @@ from .loop import (
     train_step,
     warmup_linear_decay,
 )
-from .losses import ContrastiveLoss, FocalLoss
+from .losses import REGRESSION_LOSSES, ContrastiveLoss, FocalLoss, RegressionLoss
 from .metrics import (
     accuracy,
     calibration_bins,
     confusion_matrix,
     expected_calibration_error,
     macro_f1,
+    mae,
     per_class_scores,
+    r2_score,
+    regression_scores,
+    rmse,
 )
 from .seeding import restore_rng_states, rng_states, seed_everything, seeded
 
 __all__ = [
+    "LOSSES",
     "MAX_HIDDEN_SIZE",
     "MAX_LAYERS",
     "MAX_LR",
     "MAX_SEQUENCE_LENGTH",
+    "REGRESSION_LOSSES",
     "STOPPED_AFTER_ALL_EPOCHS",
     "STOPPED_BY_PATIENCE",
     "ContrastiveLoss",
     "FitResult",
     "FocalLoss",
+    "RegressionLoss",
     "TrainConfig",
     "accuracy",
     "calibration_bins",
     "check_resumable",
+    "classification_scores",
     "confusion_matrix",
     "default_batch_size",
     "evaluate",
     "expected_calibration_error",
     "fit",
     "macro_f1",
+    "mae",
     "model_inputs",
     "per_class_scores",
+    "r2_score",
+    "regression_scores",
     "restore_rng_states",
+    "rmse",
     "rng_states",
     "seed_everything",
     "seeded",

@@ -25,12 +25,17 @@ from torch.optim.lr_scheduler import LambdaLR, LRScheduler
 from torch.utils.data import DistributedSampler
 
 from .distributed import all_reduce_sum, data_parallel, get_world_size, is_main_process
+from .losses import REGRESSION_LOSSES
 from .metrics import accuracy, macro_f1
 from .progress import epoch_progress
 from .seeding import restore_rng_states, rng_states
 
 Batch = Mapping[str, Tensor]
 LossFn = Callable[[Tensor, Tensor], Tensor]
+# Metrics of a whole split from the model's outputs and the labels, concatenated over batches.
+Scores = Callable[[Tensor, Tensor], dict[str, float]]
+# TrainConfig.loss: cross-entropy for classes, a RegressionLoss kind for numbers.
+LOSSES = ("cross_entropy", *REGRESSION_LOSSES)
 LOGGER = logging.getLogger(__name__)
 # Why fit stopped, as its result and the checkpoint record it.
 STOPPED_AFTER_ALL_EPOCHS = "all epochs"
@@ -120,6 +125,10 @@ class TrainConfig:
     patience: int | None = _option(
         4, "stop after this many epochs without a lower validation loss; none: never"
     )
+    loss: str | None = _option(
+        None, "cross_entropy (classes), mse or huber (numbers); default: cross_entropy, mse"
+    )
+    huber_delta: float = _option(1.0, "huber: where the loss turns linear, in target stds")
 
     def __post_init__(self) -> None:
         for option in fields(self):
@@ -132,10 +141,13 @@ class TrainConfig:
             "num_layers",
             "num_heads",
             "min_freq",
+            "huber_delta",
         )
         for name in positive:
             if getattr(self, name) <= 0:
                 raise ValueError(f"TrainConfig.{name} must be > 0, got {getattr(self, name)}")
+        if self.loss is not None and self.loss not in LOSSES:
+            raise ValueError(f"TrainConfig.loss must be one of {LOSSES} or None, got {self.loss!r}")
         for name in ("batch_size", "hidden_size", "grad_clip", "max_length", "patience"):
             value = getattr(self, name)
             if value is not None and value <= 0:
@@ -268,33 +280,38 @@ def _eval_mode(model: nn.Module) -> Iterator[None]:
             module.training = training
 
 
+def classification_scores(logits: Tensor, labels: Tensor) -> dict[str, float]:
+    """Accuracy and macro F1 of logits (N, C) against class indices (N,)."""
+    predicted = logits.argmax(dim=-1)
+    return {
+        "accuracy": accuracy(predicted, labels),
+        "macro_f1": macro_f1(predicted, labels, num_classes=logits.shape[-1]),
+    }
+
+
 @torch.no_grad()
 def evaluate(
     model: nn.Module,
     loader: Iterable[Batch],
     loss_fn: LossFn,
     device: torch.device | str = "cpu",
+    scores: Scores = classification_scores,
 ) -> dict[str, float]:
-    """Mean loss per example, accuracy and macro F1 over ``loader``, in eval mode without
-    autograd; the model is left in the mode it was found in."""
-    total_loss, predictions, labels = 0.0, [], []
-    num_classes = 0  # the logits' width, set by the first batch
+    """Mean loss per example and ``scores`` (default: accuracy and macro F1) over every
+    example of ``loader`` at once, in eval mode without autograd; the model is left in the
+    mode it was found in."""
+    total_loss, outputs, labels = 0.0, [], []
     with _eval_mode(model):
         for batch in loader:
             batch = _to_device(batch, device)
-            logits = model(**model_inputs(batch))  # (B, C)
-            num_classes = logits.shape[-1]
-            total_loss += loss_fn(logits, batch["label"]).item() * len(batch["label"])
-            predictions.append(logits.argmax(dim=-1))
+            output = model(**model_inputs(batch))  # (B, C)
+            total_loss += loss_fn(output, batch["label"]).item() * len(batch["label"])
+            outputs.append(output)
             labels.append(batch["label"])
     if not labels:
         raise ValueError("the evaluation loader yielded no batches")
-    preds, targets = torch.cat(predictions), torch.cat(labels)
-    return {
-        "loss": total_loss / len(targets),
-        "accuracy": accuracy(preds, targets),
-        "macro_f1": macro_f1(preds, targets, num_classes=num_classes),
-    }
+    targets = torch.cat(labels)
+    return {"loss": total_loss / len(targets), **scores(torch.cat(outputs), targets)}
 
 
 def _format_epoch(metrics: Mapping[str, float], epochs: int) -> str:
@@ -318,6 +335,7 @@ def fit(
     config: TrainConfig,
     *,
     loss_fn: LossFn | None = None,
+    scores: Scores = classification_scores,
     resume_state: Mapping[str, Any] | None = None,
     save_state: Callable[[dict[str, Any]], None] | None = None,
     log: Callable[[str], None] | None = LOGGER.info,
@@ -326,7 +344,8 @@ def fit(
     """Train for up to ``config.epochs`` with AdamW and a warm-up/linear-decay schedule,
     evaluating on ``val_loader`` after every epoch, and end with the weights of the epoch of
     the lowest validation loss. With ``config.patience`` N, stop once N epochs in a row
-    have not lowered it.
+    have not lowered it. ``loss_fn`` defaults to cross-entropy and ``scores`` (the
+    validation metrics besides the loss) to accuracy and macro F1.
 
     The validation loss, not accuracy, decides: it moves with every example's confidence,
     so it shows overfitting (a model growing sure of its mistakes) epochs before accuracy,
@@ -391,7 +410,7 @@ def fit(
                 epoch=epoch,
                 on_step=on_step,
             )
-        val_metrics = evaluate(model, val_loader, loss_fn, device)
+        val_metrics = evaluate(model, val_loader, loss_fn, device, scores)
         metrics = {
             "epoch": epoch,
             "train_loss": train_loss,

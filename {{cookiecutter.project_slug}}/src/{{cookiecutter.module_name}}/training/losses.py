@@ -1,4 +1,5 @@
-"""Loss functions beyond plain cross-entropy: focal loss and a pairwise contrastive loss."""
+"""Loss functions beyond plain cross-entropy: focal loss, a pairwise contrastive loss, and
+the regression loss (MSE or Huber) with its guard against the (B, 1)-against-(B,) broadcast."""
 
 from collections.abc import Sequence
 
@@ -7,6 +8,7 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 REDUCTIONS = ("mean", "sum", "none")
+REGRESSION_LOSSES = ("mse", "huber")
 
 
 def _check_reduction(reduction: str) -> None:
@@ -129,3 +131,36 @@ class ContrastiveLoss(nn.Module):
         if self.reduction == "sum":
             return loss.sum()
         return loss
+
+
+class RegressionLoss(nn.Module):
+    """Mean squared error ("mse") or Huber loss ("huber", ``torch.nn.HuberLoss`` with its
+    ``delta``) between a regressor's outputs (N, 1) and its targets (N,).
+
+    A regressor's head returns one column, the targets are one value per example. Passed
+    as they are to ``F.mse_loss``, (N, 1) against (N,) broadcasts to an (N, N) matrix of
+    every output against every target, which trains towards the batch mean and shows only
+    as a warning. Here the column is taken out after its shape is checked, and any other
+    pair of shapes is refused.
+    """
+
+    def __init__(self, kind: str = "mse", delta: float = 1.0, reduction: str = "mean") -> None:
+        super().__init__()
+        if kind not in REGRESSION_LOSSES:
+            raise ValueError(f"kind must be one of {REGRESSION_LOSSES}, got {kind!r}")
+        if not delta > 0:
+            raise ValueError(f"delta must be > 0, got {delta}")
+        _check_reduction(reduction)
+        self.kind, self.delta, self.reduction = kind, float(delta), reduction
+
+    def forward(self, outputs: Tensor, targets: Tensor) -> Tensor:
+        """outputs (N, 1), targets (N,) floats -> scalar, or (N,) for "none"."""
+        if outputs.ndim != 2 or outputs.shape[1] != 1 or targets.shape != outputs.shape[:1]:
+            raise ValueError(
+                f"a regressor's outputs must be (N, 1) and its targets (N,), got shapes "
+                f"{tuple(outputs.shape)} and {tuple(targets.shape)}"
+            )
+        predictions = outputs[:, 0]  # (N,): the same shape as targets, so no broadcast
+        if self.kind == "huber":
+            return F.huber_loss(predictions, targets, reduction=self.reduction, delta=self.delta)
+        return F.mse_loss(predictions, targets, reduction=self.reduction)

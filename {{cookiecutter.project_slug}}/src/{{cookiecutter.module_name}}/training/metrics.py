@@ -1,4 +1,5 @@
-"""Classification metrics on predicted and true class indices."""
+"""Metrics over every example of a split: classification metrics on predicted and true
+class indices, regression metrics (RMSE, MAE, R²) on predicted and true numbers."""
 
 import torch
 from torch import Tensor
@@ -111,3 +112,49 @@ def expected_calibration_error(probabilities: Tensor, targets: Tensor, num_bins:
     _, confidence_sums, correct_sums = calibration_bins(probabilities, targets, num_bins)
     # sum_b (n_b / N) * |acc_b - conf_b| == sum_b |correct_b - confidence_b| / N
     return ((correct_sums - confidence_sums).abs().sum() / targets.numel()).item()
+
+
+def _check_values(predictions: Tensor, targets: Tensor) -> tuple[Tensor, Tensor]:
+    """Both as float64 (N,), after checking they are 1-D, equal in length and not empty."""
+    if predictions.ndim != 1 or predictions.shape != targets.shape:
+        raise ValueError(
+            "predictions and targets must be 1-D numbers of the same length, "
+            f"got shapes {tuple(predictions.shape)} and {tuple(targets.shape)}"
+        )
+    if predictions.numel() == 0:
+        raise ValueError("predictions and targets are empty: a metric needs at least one example")
+    return predictions.double(), targets.double()
+
+
+def rmse(predictions: Tensor, targets: Tensor) -> float:
+    """Root mean squared error, in the targets' units."""
+    predicted, actual = _check_values(predictions, targets)
+    return (predicted - actual).square().mean().sqrt().item()
+
+
+def mae(predictions: Tensor, targets: Tensor) -> float:
+    """Mean absolute error, in the targets' units."""
+    predicted, actual = _check_values(predictions, targets)
+    return (predicted - actual).abs().mean().item()
+
+
+def r2_score(predictions: Tensor, targets: Tensor) -> float:
+    """Coefficient of determination: 1 - residual sum of squares / the targets' sum of
+    squares about their own mean. 1 is perfect, 0 is as good as predicting that mean, below
+    0 worse. Constant targets have no spread to explain: 1.0 when every prediction equals
+    them, else 0.0 (as scikit-learn's ``r2_score``)."""
+    predicted, actual = _check_values(predictions, targets)
+    residual = (actual - predicted).square().sum()
+    total = (actual - actual.mean()).square().sum()
+    if total == 0:
+        return 1.0 if residual == 0 else 0.0
+    return (1 - residual / total).item()
+
+
+def regression_scores(predictions: Tensor, targets: Tensor) -> dict[str, float]:
+    """RMSE, MAE and R² of ``predictions`` (N,) against ``targets`` (N,)."""
+    return {
+        "rmse": rmse(predictions, targets),
+        "mae": mae(predictions, targets),
+        "r2": r2_score(predictions, targets),
+    }
