@@ -1121,8 +1121,8 @@ CATALOGUE = [
         "vocabulary_ties_in_set_order",
         "chance-order",
         "data/tokenizer.py",
-        old="    words = sorted((w for w, c in counts.items() if c >= min_freq), key=lambda w: (-counts[w], w))\n",
-        new="    words = sorted({w for w, c in counts.items() if c >= min_freq}, key=lambda w: -counts[w])\n",
+        old="((w for w, c in counts.items() if c >= min_freq), key=lambda w: (-counts[w], w))",
+        new="({w for w, c in counts.items() if c >= min_freq}, key=lambda w: -counts[w])",
         tests=(TOKENIZER,),
     ),
     # 5. The feature columns in set order, not file order: a checkpoint's feature order (and
@@ -1173,7 +1173,8 @@ CATALOGUE = [
         "data/sources.py",
         old="        tuple(_number(table, row, name, text_column) for name in feature_columns)\n",
         new="        tuple(\n            _number(table, row, name, text_column)\n"
-        "            for name in table.columns\n            if name in feature_columns\n        )\n",
+        "            for name in table.columns\n"
+        "            if name in feature_columns\n        )\n",
         tests=(SOURCES,),
     ),
     # 7. An architecture checked only through generic properties: post-LN instead of the
