@@ -1019,6 +1019,260 @@ CATALOGUE = [
         "    return ((correct_sums - confidence_sums).abs() / sizes).mean().item()",
         tests=(CALIBRATION,),
     ),
+    # --- the seven kinds of issue 23: each bug hides in a gap of one kind ---------------
+    # 1. Only one side of a check: the leakage check compares validation and test with
+    # training but never with each other, so a validation row may reappear in the test file.
+    SeededBug(
+        "leakage_check_skips_validation_against_test",
+        "one-side",
+        "data/sources.py",
+        old="        seen.update(first_here)\n",
+        new='        if name == "train":\n            seen.update(first_here)\n',
+        tests=(SOURCES,),
+    ),
+    # 1. The --out check covers the checkpoint but not the resume and metrics files it writes
+    # beside it: `--out data.pt` with `--data data.metrics.jsonl` overwrites the data.
+    SeededBug(
+        "out_check_skips_the_files_beside_the_checkpoint",
+        "one-side",
+        "cli.py",
+        old="    for output in (out, resume_path(out), metrics_path(out)):\n",
+        new="    for output in (out,):\n",
+        tests=(CLI,),
+    ),
+    # 1. A CSV row with a field too few is refused, one with a field too many is cut short:
+    # the extra value (a comma inside an unquoted text) vanishes.
+    SeededBug(
+        "csv_row_with_extra_fields_truncated",
+        "one-side",
+        "data/files.py",
+        old="                if len(fields) != len(columns):\n",
+        new="                if len(fields) < len(columns):\n",
+        tests=(SOURCES,),
+        also=(("dict(zip(columns, fields, strict=True))", "dict(zip(columns, fields))"),),
+    ),
+    # 2. Only the extreme case: features wholly NaN are refused, one NaN among them is not.
+    SeededBug(
+        "normaliser_refuses_only_all_nan_features",
+        "extreme-case",
+        "data/normalization.py",
+        old="    if not bool(torch.isfinite(x).all()):\n",
+        new="    if not bool(torch.isfinite(x).any()):\n",
+        tests=(DATA,),
+    ),
+    # 2. An attention mask made wholly of 2s is refused, one 2 among 0s and 1s is not.
+    SeededBug(
+        "attention_mask_refuses_only_all_bad_values",
+        "extreme-case",
+        "models/token_inputs.py",
+        old="    if ((attention_mask != 0) & (attention_mask != 1)).any():\n",
+        new="    if ((attention_mask != 0) & (attention_mask != 1)).all():\n",
+        tests=(MODELS,),
+    ),
+    # 2. A batch of blank texts is refused, one blank text among real ones is served.
+    SeededBug(
+        "predictor_refuses_only_all_blank_texts",
+        "extreme-case",
+        "inference/predictor.py",
+        old="        if blank:\n",
+        new="        if len(blank) == len(strings):\n",
+        tests=(INFERENCE,),
+    ),
+    # 2. Logits that are all NaN are refused, one NaN row in a batch is served as probabilities.
+    SeededBug(
+        "predictor_refuses_only_all_non_finite_logits",
+        "extreme-case",
+        "inference/predictor.py",
+        old="        if not bool(torch.isfinite(logits).all()):\n",
+        new="        if not bool(torch.isfinite(logits).any()):\n",
+        tests=(INFERENCE,),
+    ),
+    # 3. An expected value from the code under test: the default batch size halved, which the
+    # test that computes its expected step count with default_batch_size cannot see.
+    SeededBug(
+        "default_batch_size_halved",
+        "self-computed",
+        "training/loop.py",
+        old="num_examples // STEPS_PER_EPOCH))",
+        new="num_examples // (2 * STEPS_PER_EPOCH)))",
+        tests=(TRAINING,),
+    ),
+    # 3. Precision and recall swapped: invisible on a fixture where every class has as many
+    # predictions as examples, and to a check that only averages F1.
+    SeededBug(
+        "precision_and_recall_swapped",
+        "self-computed",
+        "training/metrics.py",
+        old='        "precision": ratio(true_positives, predicted),\n'
+        '        "recall": ratio(true_positives, actual),\n',
+        new='        "precision": ratio(true_positives, actual),\n'
+        '        "recall": ratio(true_positives, predicted),\n',
+        tests=("tests/unit/test_classification_metrics.py", "tests/integration/test_evaluation.py"),
+    ),
+    # 4. A class's validation and test shares rounded down, not to the nearest: 1.5 test
+    # rows of a 10-row class (15 %) become 1, the boundary no fixture of 20 rows reaches.
+    SeededBug(
+        "split_share_rounded_down",
+        "boundary",
+        "data/sources.py",
+        old="    return 0 if fraction == 0 else max(1, round(count * fraction))\n",
+        new="    return 0 if fraction == 0 else max(1, int(count * fraction))\n",
+        tests=(SOURCES,),
+    ),
+    # 3. The checkpoint's data record read back with the two fractions swapped: the data
+    # contract compares the splits made again with the code's own first splits, at the
+    # defaults, where both fractions are 0.15 and the swap changes nothing.
+    SeededBug(
+        "record_fractions_swapped_on_reload",
+        "self-computed",
+        "task.py",
+        old='        validation_fraction=float(source["validation_fraction"]),\n',
+        new='        validation_fraction=float(source["test_fraction"]),\n',
+        tests=(SOURCES,),
+        also=(
+            (
+                '        test_fraction=float(source["test_fraction"]),\n',
+                '        test_fraction=float(source["validation_fraction"]),\n',
+            ),
+        ),
+    ),
+    # 4. A decision never exercised at its boundary: a validation loss equal to the best
+    # counts as an improvement, so a plateaued run never stops early and its best epoch moves.
+    SeededBug(
+        "early_stopping_counts_a_tie_as_improvement",
+        "boundary",
+        "training/loop.py",
+        old='        if val_metrics["loss"] < best_loss:\n',
+        new='        if val_metrics["loss"] <= best_loss:\n',
+        tests=(TRAINING,),
+    ),
+    # 4. Exactly MAX_CLASSES classes, which the message promises, are refused.
+    SeededBug(
+        "max_classes_refused_at_the_limit",
+        "boundary",
+        "data/sources.py",
+        old="    if len(distinct) > MAX_CLASSES:\n",
+        new="    if len(distinct) >= MAX_CLASSES:\n",
+        tests=(SOURCES,),
+    ),
+    # 4. A model as accurate as a baseline is reported as beating it.
+    SeededBug(
+        "beats_baselines_on_a_tie",
+        "boundary",
+        "task.py",
+        old="all(model_accuracy > value for value in baselines.values())",
+        new="all(model_accuracy >= value for value in baselines.values())",
+        tests=("tests/integration/test_evaluation.py",),
+    ),
+    # 4. The derived max_length takes the text after the 99th percentile when 99 % of the
+    # training texts is a whole number of texts (100, 200, ...): an outlier sets the length.
+    SeededBug(
+        "max_length_percentile_off_by_one",
+        "boundary",
+        "task.py",
+        old="    covering = lengths[math.ceil(COVERED_TEXTS * len(lengths)) - 1]\n",
+        new="    covering = lengths[int(COVERED_TEXTS * len(lengths))]\n",
+        tests=(TRAINING,),
+    ),
+    # 5. Holds by chance on small fixtures: words of equal count enter the vocabulary in set
+    # order, so token ids (and which tied words max_vocab_size keeps) depend on PYTHONHASHSEED.
+    SeededBug(
+        "vocabulary_ties_in_set_order",
+        "chance-order",
+        "data/tokenizer.py",
+        old="((w for w, c in counts.items() if c >= min_freq), key=lambda w: (-counts[w], w))",
+        new="({w for w, c in counts.items() if c >= min_freq}, key=lambda w: -counts[w])",
+        tests=(TOKENIZER,),
+    ),
+    # 5. The feature columns in set order, not file order: a checkpoint's feature order (and
+    # so its weights' meaning) changes with PYTHONHASHSEED.
+    SeededBug(
+        "feature_columns_in_set_order",
+        "chance-order",
+        "data/sources.py",
+        old="        feature_columns = [name for name in table.columns if name != label_column]\n",
+        new="        feature_columns = list(set(table.columns) - {label_column})\n",
+        tests=(SOURCES,),
+    ),
+    # 5. The split ordered by Python's salted hash(): the same in one process, another in the
+    # next, so `evaluate` re-splits the recorded data into a test split that was trained on.
+    SeededBug(
+        "split_order_from_salted_hash",
+        "chance-order",
+        "data/sources.py",
+        old="key=lambda key: _seeded_order(seed, key))",
+        new="key=lambda key: hash((seed, key)))",
+        tests=(SOURCES,),
+    ),
+    # 6. Columns matched by name, never as a set: a mapping row with keys the model does not
+    # know (a misspelt feature beside the right one) is served, the unknown keys ignored.
+    SeededBug(
+        "predictor_ignores_unknown_feature_keys",
+        "column-set",
+        "inference/predictor.py",
+        old="            if missing or unknown:\n",
+        new="            if missing:\n",
+        tests=(INFERENCE,),
+    ),
+    # 6. A given --validation file's feature columns read in its own order, not the
+    # training file's: validation rows with columns in another order are scored misaligned.
+    SeededBug(
+        "validation_file_features_in_its_own_order",
+        "column-set",
+        "task.py",
+        old="                feature_columns=examples.feature_names or None,\n",
+        new="                feature_columns=None,\n",
+        tests=(SOURCES,),
+    ),
+    # 6. Features taken in the file's column order, not the model's: a file with the same
+    # columns in another order is served misaligned features.
+    SeededBug(
+        "features_in_the_file_column_order",
+        "column-set",
+        "data/sources.py",
+        old="        tuple(_number(table, row, name, text_column) for name in feature_columns)\n",
+        new="        tuple(\n            _number(table, row, name, text_column)\n"
+        "            for name in table.columns\n"
+        "            if name in feature_columns\n        )\n",
+        tests=(SOURCES,),
+    ),
+    # 7. An architecture checked only through generic properties: post-LN instead of the
+    # pre-LN block the docstring defines (shapes, gradients, padding all unchanged).
+    SeededBug(
+        "transformer_block_post_layer_norm",
+        "architecture",
+        "models/transformer.py",
+        old="        x = x + self.attention(self.attention_norm(x), key_mask)  # (B, T, H)\n",
+        new="        x = self.attention_norm(x + self.attention(x, key_mask))  # (B, T, H)\n",
+        tests=(MODELS,),
+    ),
+    # 7. The feed-forward sublayer normalised with the attention sublayer's LayerNorm.
+    SeededBug(
+        "feed_forward_uses_the_attention_norm",
+        "architecture",
+        "models/transformer.py",
+        old="self.feed_forward(self.feed_forward_norm(x))",
+        new="self.feed_forward(self.attention_norm(x))",
+        tests=(MODELS,),
+    ),
+    # 7. The final LayerNorm of a pre-LN stack left out: the pooled vector is unnormalised.
+    SeededBug(
+        "transformer_without_final_norm",
+        "architecture",
+        "models/transformer.py",
+        old="        x = self.final_norm(x)\n",
+        new="",
+        tests=(MODELS,),
+    ),
+    # 7. The MLP's activation is a ReLU, not the GELU it is defined with.
+    SeededBug(
+        "mlp_relu_for_gelu",
+        "architecture",
+        "models/mlp.py",
+        old="            nn.GELU(),\n",
+        new="            nn.ReLU(),\n",
+        tests=(MODELS,),
+    ),
 ]
 
 # The fast tier in the order a bug's run goes through it: the regression (golden) tier last,

@@ -384,6 +384,7 @@ def _predict(args: argparse.Namespace) -> None:
             table,
             predictor.task,
             text_column=source.get("text_column") or "text",
+            label_column=source.get("label_column") or "label",
             feature_columns=predictor.feature_names,
         )
     except DataError as error:

@@ -7,6 +7,7 @@ end-to-end test starts a real ``python -m`` process, to prove the module entry p
 
 import argparse
 import collections
+import csv
 import dataclasses
 import errno
 import io
@@ -15,6 +16,7 @@ import os
 import runpy
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -447,6 +449,65 @@ class TestTrainedTextColumn:
         assert json_lines(capsys)[0]["examples"] == 36
 
 
+class TestTabularColumns:
+    """A tabular model reads its feature columns by name: in any order, and no others."""
+
+    PIXELS = 64  # the model's features; the files it must refuse have 1,024
+
+    @pytest.fixture
+    def pixels(self, tmp_path, write_table) -> Callable[[int, str], Path]:
+        """pixels(count, name): a file of 40 rows of `count` pixel columns and a label."""
+        generator = torch.Generator().manual_seed(0)
+
+        def write(count: int, name: str) -> Path:
+            values = torch.rand(40, count, generator=generator).tolist()
+            rows = [
+                {**{f"p{column}": value for column, value in enumerate(row)}, "label": index % 2}
+                for index, row in enumerate(values)
+            ]
+            return write_table(tmp_path / name, rows)
+
+        return write
+
+    @pytest.fixture
+    def model(self, tmp_path, pixels) -> Path:
+        """A tabular model trained for one epoch on PIXELS pixel columns."""
+        out = tmp_path / "pixels.pt"
+        data = pixels(self.PIXELS, "train.csv")
+        assert main(["train", "--data", str(data), "--out", str(out), *TINY]) == 0
+        return out
+
+    @pytest.mark.parametrize("command", ["evaluate", "predict"])
+    def test_a_file_with_more_columns_is_refused(self, command, model, pixels, capsys):
+        """A model trained on 64 pixel columns, given a file of 1,024, exits 1 with one line
+        naming the extra columns and the model's 64, for evaluate --data and predict --data
+        alike. Catches the 64 names looked up and the other 960 ignored: the model then
+        scores data of another kind with no error or warning."""
+        wider = pixels(1024, "wider.csv")
+        capsys.readouterr()
+        assert main([command, "--model", str(model), "--data", str(wider)]) == 1
+        assert_one_line_error(capsys, "wider.csv", "'p64'", "955 more", "64 feature columns")
+
+    def test_columns_in_another_order_give_the_same_predictions(
+        self, model, tmp_path, pixels, write_table, capsys
+    ):
+        """predict --data and evaluate --data on a file whose columns are reversed print
+        exactly what they print on the file in training order. Catches features taken
+        by position in the file rather than by name."""
+        in_order = pixels(self.PIXELS, "rows.csv")
+        with in_order.open(encoding="utf-8") as file:
+            reversed_rows = [dict(reversed(row.items())) for row in csv.DictReader(file)]
+        reversed_file = write_table(tmp_path / "reversed.csv", reversed_rows)
+        printed = []
+        for command in ("predict", "evaluate"):
+            for data in (in_order, reversed_file):
+                capsys.readouterr()
+                assert main([command, "--model", str(model), "--data", str(data)]) == 0
+                printed.append([{**line, "data": None} for line in json_lines(capsys)])
+        assert printed[0] == printed[1]
+        assert printed[2] == printed[3]
+
+
 class TestCommandLineErrors:
     @pytest.mark.parametrize(
         ("argv", "fragment"),
@@ -526,6 +587,19 @@ class TestCommandLineErrors:
         assert main(argv) == 2
         assert_one_line_error(capsys, "would overwrite", given_as)
         assert {path: path.read_bytes() for path in files.values()} == before
+
+    def test_out_beside_an_input_is_refused_before_anything_is_written(
+        self, tmp_path, support_rows, write_table, capsys
+    ):
+        """--out model.pt when the data file is model.metrics.jsonl, the file train writes
+        beside the checkpoint, exits 2 naming the option, and the data is unchanged.
+        Catches a check of the checkpoint's own path only, not the files beside it."""
+        data = write_table(tmp_path / "model.metrics.jsonl", support_rows)
+        before = data.read_bytes()
+        argv = ["train", "--data", str(data), "--out", str(tmp_path / "model.pt"), *TINY]
+        assert main(argv) == 2
+        assert_one_line_error(capsys, "would overwrite", "--data")
+        assert data.read_bytes() == before
 
     def test_a_full_disk_exits_1_with_one_line_and_no_debris(
         self, tmp_path, text_csv, capsys, monkeypatch

@@ -97,6 +97,16 @@ class TestScore:
         assert known["baselines"] == {"majority_class": pytest.approx(3 / 8)}
         assert known["beats_baselines"] is True
 
+    def test_a_model_as_accurate_as_a_baseline_does_not_beat_it(self):
+        """A model that answers "cat" like the majority baseline scores its 3/8 exactly: the
+        tie is not beating it. Catches >= where > is meant, which reports a model that
+        learned nothing beyond the majority class as better than it."""
+        truth = [true for true, _ in PAIRS]
+        examples = Examples("tabular", [(float(i),) for i in range(8)], truth, ["x"] * 8, ("x",))
+        tied = score(KnownPredictor(["cat"] * 8), examples)
+        assert tied["accuracy"] == tied["baselines"]["majority_class"]
+        assert tied["beats_baselines"] is False
+
 
 class TestScoreOfARealModel:
     def test_every_example_counts_whatever_the_batch_size(

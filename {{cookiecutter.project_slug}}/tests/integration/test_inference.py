@@ -17,6 +17,7 @@ from pathlib import Path
 
 import pytest
 import torch
+from torch import nn
 
 from {{ cookiecutter.module_name }}.baselines import Baselines
 from {{ cookiecutter.module_name }}.checkpoint import (
@@ -253,6 +254,17 @@ def tabular_checkpoint(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, 
     return path, mlp
 
 
+class NaNForOneRow(nn.Module):
+    """A model's logits with one row replaced by NaN, as an overflow on one input gives."""
+
+    def __init__(self, model: nn.Module, row: int) -> None:
+        super().__init__()
+        self.model, self.row = model, row
+
+    def forward(self, features: torch.Tensor) -> torch.Tensor:
+        return self.model(features).index_fill(0, torch.tensor([self.row]), float("nan"))
+
+
 class TestTabularCheckpoint:
     def test_records_the_task_and_the_features(self, tabular_checkpoint):
         """A tabular checkpoint says so and keeps the feature names in input order, with no
@@ -306,14 +318,30 @@ class TestTabularCheckpoint:
             pytest.param([1.0, float("nan"), 3.0], ValueError, "'weight_kg' must be fin", id="nan"),
             pytest.param([1.0, "2", 3.0], TypeError, "'weight_kg' must be a number", id="str"),
             pytest.param({"height_cm": 1.0}, ValueError, r"missing \['weight_kg', 'ag", id="names"),
+            pytest.param(
+                {"height_cm": 1.0, "weight_kg": 2.0, "age": 3.0, "bmi": 4.0},
+                ValueError,
+                r"missing \[\], unknown \['bmi'\]",
+                id="extra-name",
+            ),
             pytest.param("1,2,3", TypeError, "sequence of 3 numbers", id="text"),
         ],
     )
     def test_bad_rows_are_refused_clearly(self, tabular_checkpoint, row, error, message):
-        """A row of the wrong width, a NaN, a string or missing names fails naming the feature.
-        Catches: NaN predictions returned with a label, and columns silently broadcast."""
+        """A row of the wrong width, a NaN, a string, missing names or a name the model does
+        not know fails naming the feature. Catches: NaN predictions returned with a label,
+        columns silently broadcast, and a misspelt feature ignored beside the right ones."""
         with pytest.raises(error, match=message):
             Predictor(tabular_checkpoint[0]).predict(row)
+
+    def test_one_non_finite_row_in_a_batch_is_an_error(self, tabular_checkpoint, feature_rows):
+        """When the model's logits are NaN for one row of a batch and finite for the others,
+        predict_batch raises as it does for a wholly non-finite batch. Catches a check that
+        refuses only when every logit is bad, serving NaN probabilities for that one row."""
+        predictor = Predictor(tabular_checkpoint[0])
+        predictor.model = NaNForOneRow(predictor.model, row=1)
+        with pytest.raises(ValueError, match="NaN or infinity"):
+            predictor.predict_batch(feature_rows[:4].tolist())
 
     def test_saving_a_tabular_model_with_a_tokenizer_is_refused(self, tmp_path, tokenizer):
         """An MLP saved as if it read text fails before writing, naming what it needs.

@@ -24,6 +24,7 @@ from torch.utils.data import DataLoader
 from {{ cookiecutter.module_name }}.checkpoint import load_checkpoint
 from {{ cookiecutter.module_name }}.data import (
     DataError,
+    Examples,
     TextDataset,
     build_tokenizer,
     examples_from_table,
@@ -33,7 +34,9 @@ from {{ cookiecutter.module_name }}.inference import Predictor
 from {{ cookiecutter.module_name }}.models import MODEL_REGISTRY, MLPClassifier, models_for
 from {{ cookiecutter.module_name }}.task import (
     DataSpec,
+    PreparedData,
     TrainedClassifier,
+    fit_preprocessing,
     load_data,
     metrics_path,
     resume_path,
@@ -217,8 +220,8 @@ class TestTrainOneEpoch:
         scheduler = LambdaLR(optimizer, multiplier)
         loader = DataLoader(feature_items(32, seed=0), batch_size=8)
         train_one_epoch(model, loader, nn.CrossEntropyLoss(), optimizer, scheduler=scheduler)
-        assert optimizer.param_groups[0]["lr"] == pytest.approx(0.1 * multiplier(4))
-        assert multiplier(4) != multiplier(0)
+        # Step 4 of 10 after 2 warm-up steps: (10 - 4) / (10 - 2) of the base LR.
+        assert optimizer.param_groups[0]["lr"] == pytest.approx(0.1 * 6 / 8)
 
     def test_names_epoch_and_step_when_the_loss_is_not_finite(self):
         """A NaN in the second batch stops the epoch with a FloatingPointError naming the
@@ -397,6 +400,14 @@ class TestWarmupLinearDecay:
         assert values[3:] == sorted(values[3:], reverse=True)
         assert min(values) > 0
 
+    def test_is_the_documented_ramp_and_decay(self):
+        """Over 10 steps with 4 warm-up steps: (s + 1) / 4 while warming up, then
+        (10 - s) / 6, written out by hand, not computed by the schedule. Catches a decay over
+        all the steps instead of those after warm-up, which keeps every property above."""
+        multiplier = warmup_linear_decay(warmup_steps=4, total_steps=10)
+        expected = [1 / 4, 2 / 4, 3 / 4, 1.0, 6 / 6, 5 / 6, 4 / 6, 3 / 6, 2 / 6, 1 / 6]
+        assert [multiplier(step) for step in range(10)] == pytest.approx(expected)
+
 
 class TestTrainConfig:
     @pytest.mark.parametrize(
@@ -432,6 +443,17 @@ class TestDefaultBatchSize:
         batch_size = default_batch_size(examples)
         assert 16 <= batch_size <= 128
         assert -(-examples // batch_size) >= min(32, -(-examples // 16))
+
+    @pytest.mark.parametrize(
+        ("examples", "batch_size"),
+        [(1, 16), (543, 16), (544, 17), (3200, 100), (4095, 127), (4128, 128), (10**6, 128)],
+    )
+    def test_is_a_32nd_of_the_split_between_16_and_128(self, examples, batch_size):
+        """The documented rule, by hand: n // 32, at least 16 and at most 128, including both
+        edges (543 -> 16, 544 -> 17, 4095 -> 127, 4128 -> 128). Catches another divisor or
+        bound, which the test below cannot see: it computes its expectation with this
+        function."""
+        assert default_batch_size(examples) == batch_size
 
     def test_train_uses_it_when_no_batch_size_is_given(self, tmp_path):
         """One epoch of ``train_classifier`` with batch_size None takes as many optimizer
@@ -560,13 +582,13 @@ class TestFit:
         assert history[0]["val_loss"] == pytest.approx(val_loss, abs=1e-5)
 
     def test_lr_follows_the_schedule(self):
-        """After epoch e (4 steps each) the LR is lr * warmup_linear_decay(1, 12)(4e).
+        """After epoch e (4 steps each, 12 in all, 1 of warm-up) the LR is
+        lr * (12 - 4e) / 11, written out, not computed by the schedule under test.
 
         Catches a scheduler that never steps or one built for the wrong number of steps.
         """
         _, history = fit_tiny_mlp(epochs=3)
-        multiplier = warmup_linear_decay(warmup_steps=1, total_steps=12)
-        expected = [1e-2 * multiplier(4 * epoch) for epoch in (1, 2, 3)]
+        expected = [1e-2 * 8 / 11, 1e-2 * 4 / 11, 0.0]
         assert [metrics["lr"] for metrics in history] == pytest.approx(expected)
 
     def test_resuming_matches_an_uninterrupted_run(self, tmp_path):
@@ -617,8 +639,8 @@ class ScriptedValidation:
 SCALES = [1.0, 2.0, 1.5, 3.0, 0.5, 0.5, 0.5, 0.5]
 
 
-def fit_scripted(patience, *, epochs=8, checkpoint=None, resume=False, log=None):
-    """Fit ScoresItsInputWhenEvaluated against the SCALES script; returns the model, the
+def fit_scripted(patience, *, epochs=8, checkpoint=None, resume=False, log=None, scales=SCALES):
+    """Fit ScoresItsInputWhenEvaluated against the ``scales`` script; returns the model, the
     FitResult and a copy of the weights after each epoch."""
     seed_everything(0)
     model = ScoresItsInputWhenEvaluated()
@@ -642,7 +664,7 @@ def fit_scripted(patience, *, epochs=8, checkpoint=None, resume=False, log=None)
     result = fit(
         model,
         DataLoader(feature_items(16, seed=0), batch_size=8, shuffle=True),
-        ScriptedValidation(SCALES, first_pass),
+        ScriptedValidation(scales, first_pass),
         TrainConfig(epochs=epochs, lr=1e-2, patience=patience),
         resume_state=resume_state,
         save_state=save_state if checkpoint else None,
@@ -669,6 +691,14 @@ class TestEarlyStopping:
         assert result.stop_reason == STOPPED_AFTER_ALL_EPOCHS
         for name, value in model.state_dict().items():
             assert torch.equal(value, weights[3][name]), name
+
+    def test_a_validation_loss_equal_to_the_best_is_no_improvement(self):
+        """On a plateau (every epoch's validation loss equals the first's), patience 2 stops
+        the run after epoch 3 and keeps epoch 1. Catches a tie counted as an improvement
+        (<= for <): a plateaued run never stops early, and its best epoch drifts to the last."""
+        _, result, _ = fit_scripted(patience=2, scales=[2.0] * 8)
+        assert [metrics["epoch"] for metrics in result.history] == [1, 2, 3]
+        assert (result.best_epoch, result.stop_reason) == (1, STOPPED_BY_PATIENCE)
 
     def test_patience_stops_after_that_many_epochs_without_improvement(self):
         """With patience 2 the run stops after epoch 6 (epochs 5 and 6 do not beat epoch 4)
@@ -789,6 +819,20 @@ class TestTrainClassifier:
         longest = max(len(tokenizer.tokenize(text)) for text in trained.data.splits["train"].inputs)
         assert trained.preprocessing.max_length == longest
         assert f"max_length {longest}: 0.0% of training texts are truncated" in lines
+
+    @pytest.mark.parametrize("count", [100, 200])
+    def test_the_derived_max_length_leaves_out_the_longest_percent(self, count):
+        """Of `count` training texts, 1 % of them 7 tokens long and the rest 2, the derived
+        max_length is 2: 99 % of them is exactly 99 or 198 texts, the boundary where an
+        off-by-one index takes the first outlier's length instead. Catches that index,
+        which no fixture of 24 texts (99 % = 23.76) reaches."""
+        outliers = count // 100
+        long_text = "a much longer text of seven tokens"
+        texts = ["short text"] * (count - outliers) + [long_text] * outliers
+        train = Examples("text", texts, ["a", "b"] * (count // 2), [f"t:{i}" for i in range(count)])
+        data = PreparedData("text", ("a", "b"), {"train": train}, source={})
+        preprocessing = fit_preprocessing(data, replace(TINY_TEXT_CONFIG, max_length=None), None)
+        assert preprocessing.max_length == 2
 
     def test_the_log_says_how_many_texts_are_truncated(self, text_data):
         """With max_length 3 every support message is cut, and the log says 100%."""

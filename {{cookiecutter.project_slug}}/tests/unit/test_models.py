@@ -17,6 +17,7 @@ from {{ cookiecutter.module_name }}.models import (
     MultiHeadSelfAttention,
     TransformerClassifier,
 )
+from {{ cookiecutter.module_name }}.models.transformer import Block
 
 VOCAB_SIZE = 64
 HIDDEN_SIZE = 32
@@ -62,7 +63,39 @@ def padded_batch() -> dict[str, torch.Tensor]:
     return {"input_ids": input_ids, "attention_mask": attention_mask}
 
 
+def layer_norm(x: torch.Tensor, norm: nn.LayerNorm) -> torch.Tensor:
+    """LayerNorm by its equation: (x - mean) / sqrt(var + eps) * weight + bias, per position."""
+    mean = x.mean(dim=-1, keepdim=True)
+    variance = x.var(dim=-1, keepdim=True, correction=0)
+    return (x - mean) / torch.sqrt(variance + norm.eps) * norm.weight + norm.bias
+
+
+def gelu(x: torch.Tensor) -> torch.Tensor:
+    """GELU by its equation, x * Phi(x) with Phi the standard normal CDF."""
+    return 0.5 * x * (1 + torch.erf(x / 2**0.5))
+
+
+def randomise_norms(model: nn.Module) -> None:
+    """Random LayerNorm gains and shifts: at their initial 1 and 0 every LayerNorm is the
+    same function, so a sublayer normalised by the wrong one would look right."""
+    with torch.no_grad():
+        for module in model.modules():
+            if isinstance(module, nn.LayerNorm):
+                module.weight.normal_(1.0, 0.5)
+                module.bias.normal_(0.0, 0.5)
+
+
 class TestMLPClassifier:
+    def test_is_a_gelu_hidden_layer_then_a_linear_head(self, features):
+        """In eval mode the logits are W2 GELU(W1 x + b1) + b2 on the model's own weights,
+        GELU written out by its equation (atol 1e-5). Catches another activation (ReLU), a
+        layer left out or added, and dropout or BatchNorm where none was asked for."""
+        mlp = MLPClassifier(IN_FEATURES, HIDDEN_SIZE, NUM_CLASSES, dropout=0.5).eval()
+        first, head = mlp.hidden[0], mlp.head
+        with torch.no_grad():
+            expected = gelu(features @ first.weight.T + first.bias) @ head.weight.T + head.bias
+            assert_close(mlp(features), expected)
+
     def test_linear_before_batchnorm_has_no_dead_bias(self, batchnorm_mlp, features):
         """With BatchNorm, every parameter still gets a gradient well above round-off.
 
@@ -205,6 +238,14 @@ class TestTransformerClassifier:
             pytest.param(
                 torch.full((BATCH_SIZE, SEQ_LEN), 2), ValueError, r"got values \[2\]", id="values"
             ),
+            pytest.param(  # one bad value among good ones, not only a mask made of them
+                torch.ones(BATCH_SIZE, SEQ_LEN, dtype=torch.long).index_fill(
+                    1, torch.tensor([3]), 2
+                ),
+                ValueError,
+                r"got values \[1, 2\]",
+                id="one-value",
+            ),
         ],
     )
     def test_rejects_bad_attention_mask(self, transformer, padded_batch, bad_mask, error, message):
@@ -223,6 +264,54 @@ class TestTransformerClassifier:
         """Arguments that cannot work together fail at construction, not at the first batch."""
         with pytest.raises(ValueError, match=message):
             TransformerClassifier(VOCAB_SIZE, HIDDEN_SIZE, 1, NUM_CLASSES, **arguments)
+
+
+class TestBlock:
+    def test_is_the_pre_layer_norm_equations(self):
+        """On the block's own weights, out = h + W2 GELU(W1 LN2(h) + b1) + b2 with
+        h = x + attention(LN1(x)): the pre-LN block, LayerNorm and GELU written out by their
+        equations (atol 1e-5; the attention has its own tests below). Catches a dropped
+        residual, post-LN (the norm after the sum), a sublayer given the other sublayer's
+        norm, and another activation: none of which any contract property sees."""
+        torch.manual_seed(0)
+        block = Block(HIDDEN_SIZE, num_heads=4, dropout=0.0).eval()
+        randomise_norms(block)
+        x = torch.randn(BATCH_SIZE, SEQ_LEN, HIDDEN_SIZE)
+        key_mask = torch.arange(SEQ_LEN) < torch.tensor(LENGTHS)[:, None]
+        first, _, second, _ = block.feed_forward.net  # Linear, GELU, Linear, Dropout
+        with torch.no_grad():
+            h = x + block.attention(layer_norm(x, block.attention_norm), key_mask)
+            widened = layer_norm(h, block.feed_forward_norm) @ first.weight.T + first.bias
+            expected = h + gelu(widened) @ second.weight.T + second.bias
+            assert_close(block(x, key_mask), expected)
+
+
+class TestTransformerDefinition:
+    def test_logits_are_the_head_of_the_mean_of_the_normalised_real_positions(self, padded_batch):
+        """logits = head(mean over real positions of LN_f(blocks(E[ids] + P[positions]))),
+        written out on the model's own weights (its blocks as tested above; atol 1e-5).
+        Catches position embeddings left out, the final LayerNorm dropped or moved, blocks
+        skipped, and a pool over padding or of one position only."""
+        torch.manual_seed(0)
+        model = TransformerClassifier(
+            VOCAB_SIZE,
+            HIDDEN_SIZE,
+            num_layers=2,
+            num_outputs=NUM_CLASSES,
+            num_heads=4,
+            max_length=MAX_LENGTH,
+            dropout=0.0,
+        ).eval()
+        randomise_norms(model)
+        input_ids, mask = padded_batch["input_ids"], padded_batch["attention_mask"]
+        with torch.no_grad():
+            x = model.token_embedding.weight[input_ids] + model.position_embedding.weight[:SEQ_LEN]
+            for block in model.blocks:
+                x = block(x, mask.bool())
+            x = layer_norm(x, model.final_norm) * mask[:, :, None]
+            pooled = x.sum(dim=1) / mask.sum(dim=1, keepdim=True)
+            expected = pooled @ model.head.weight.T + model.head.bias
+            assert_close(model(input_ids, mask), expected)
 
 
 class TestMultiHeadSelfAttention:

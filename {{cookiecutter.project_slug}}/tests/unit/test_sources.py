@@ -227,6 +227,40 @@ class TestExamplesFromTable:
             (first["height"], first["ratio"], first["weight"])
         )
 
+    def test_many_feature_columns_keep_their_file_order(self, table_of):
+        """26 feature columns, in an order neither alphabetical nor any hash order, are the
+        features in file order. Three columns fall in a set's order one time in six by
+        chance; 26 practically never, whatever PYTHONHASHSEED. Catches features in set order,
+        whose meaning (and so a checkpoint's weights) changes from one process to the next."""
+        names = [f"f{(7 * index) % 26:02d}" for index in range(26)]  # f00 f07 f14 f21 f02 ...
+        values = {name: float(index) for index, name in enumerate(names)}
+        examples = examples_from_table(
+            table_of([{**values, "label": "a"}, {**values, "label": "b"}])
+        )
+        assert examples.feature_names == tuple(names)
+        assert examples.inputs[0] == tuple(float(index) for index in range(26))
+
+    def test_columns_in_another_order_give_the_same_features(self, measurements, table_of):
+        """Read with a model's feature columns, a file with its columns in another order gives
+        the same feature tuples as the file in training order. Catches features taken in the
+        file's column order: the model then scores height as weight, with no error."""
+        trained = examples_from_table(table_of(measurements))
+        reordered = [dict(reversed(list(row.items()))) for row in measurements]
+        again = examples_from_table(
+            table_of(reordered, "reordered.csv"), feature_columns=trained.feature_names
+        )
+        assert again.inputs == trained.inputs
+
+    def test_a_column_that_is_not_a_feature_is_refused(self, measurements, table_of):
+        """Read for a model of three features, a file with a fourth fails in one line naming
+        it and the model's count (the label column is allowed). Catches extra columns
+        silently ignored: a model trained on 64 pixels scoring files of 1,024."""
+        rows = [{**row, "bmi": 1.0} for row in measurements]
+        with pytest.raises(DataError) as error:
+            examples_from_table(table_of(rows), feature_columns=("height", "ratio", "weight"))
+        assert "'bmi'" in one_line(error)
+        assert "3 feature columns" in one_line(error)
+
     def test_origins_name_file_and_line(self, tmp_path, support_rows, table_of):
         """Each example knows where it came from. Catches: leakage errors that cannot say where."""
         examples = examples_from_table(table_of(support_rows))
@@ -381,6 +415,19 @@ class TestSplitExamples:
         assert split_examples(examples, seed=3) == split_examples(examples, seed=3)
         assert split_examples(examples, seed=3)["test"] != split_examples(examples, seed=4)["test"]
 
+    def test_the_split_is_the_same_in_every_process(self, examples):
+        """The seed-0 validation and test splits of the support messages are these lines,
+        in every process and on every machine: `evaluate` makes the test split again in
+        another process, from the checkpoint's record. Catches a split ordered by Python's
+        hash() (salted per process: the test split made again would hold training rows),
+        which a comparison of two splits made in one process cannot see."""
+        splits = split_examples(examples)
+        lines = {
+            name: [origin.rsplit(":", 1)[1] for origin in splits[name].origins] for name in splits
+        }
+        assert lines["validation"] == ["2", "15", "16", "21", "25", "35"]
+        assert lines["test"] == ["4", "6", "10", "14", "29", "30"]
+
     def test_row_order_does_not_change_the_split(self, examples, support_rows, table_of):
         """The same rows in reverse order give the same test inputs. Catches: a split that
         depends on file order, so sorting a CSV silently changes the test set."""
@@ -520,6 +567,59 @@ class TestLoadData:
         )
         with pytest.raises(DataError, match=r"two splits \(.*train.csv:31 and .*test.csv:2\)"):
             load_data(spec)
+
+    @pytest.mark.parametrize(
+        ("first", "second"), [("train", "val"), ("train", "test"), ("val", "test")]
+    )
+    def test_an_input_in_any_two_files_is_refused(
+        self, first, second, tmp_path, support_rows, write_table
+    ):
+        """A row of one file repeated in another is refused naming both lines, for each of
+        the three pairs of training, validation and test file. Catches a leakage check that
+        compares each split with training only: a validation row in the test file makes
+        the model chosen on it look better on test than it is."""
+        rows = {"train": support_rows[:24], "val": support_rows[24:30], "test": support_rows[30:]}
+        rows[second] = [*rows[second], rows[first][0]]
+        files = {name: write_table(tmp_path / f"{name}.csv", part) for name, part in rows.items()}
+        spec = DataSpec(path=files["train"], validation=files["val"], test=files["test"])
+        with pytest.raises(DataError, match=rf"two splits \(.*{first}.csv:2 and .*{second}.csv:"):
+            load_data(spec)
+
+    def test_given_files_are_read_in_the_training_column_order(
+        self, tmp_path, measurements, write_table
+    ):
+        """--validation and --test files with their columns in another order than the
+        training file's give the same features as in training order. Catches a given file's
+        features taken in its own column order: the model chosen on misaligned columns."""
+        reordered = [dict(reversed(list(row.items()))) for row in measurements]
+        spec = DataSpec(
+            path=write_table(tmp_path / "train.csv", measurements[:40]),
+            validation=write_table(tmp_path / "val.csv", reordered[40:50]),
+            test=write_table(tmp_path / "test.csv", reordered[50:]),
+        )
+        data = load_data(spec)
+        columns = ("height", "ratio", "weight")
+        for name, rows in (("validation", measurements[40:50]), ("test", measurements[50:])):
+            assert data.splits[name].inputs == [tuple(row[key] for key in columns) for row in rows]
+
+    def test_a_non_default_spec_comes_back_from_its_record(
+        self, tmp_path, support_rows, write_table
+    ):
+        """spec_from_source of the record of a spec whose every field differs from its
+        default (fractions 0.1 and 0.2, seed 5, other column names) is that spec. Catches a
+        record read back with two fields swapped or defaulted, which a round trip of the
+        defaults cannot see: both fractions are 0.15 there."""
+        rows = [{"message": row["text"], "topic": row["label"]} for row in support_rows]
+        spec = DataSpec(
+            path=write_table(tmp_path / "d.csv", rows).resolve(),
+            text_column="message",
+            label_column="topic",
+            task="text",
+            validation_fraction=0.1,
+            test_fraction=0.2,
+            split_seed=5,
+        )
+        assert spec_from_source(load_data(spec).source) == spec
 
     def test_a_label_unseen_in_training_is_refused(self, tmp_path, support_rows, write_table):
         """A validation label absent from training fails naming its line."""

@@ -100,7 +100,13 @@ def examples_from_table(
         task = "text" if text_column in table.columns else "tabular"
     if task == "tabular" and feature_columns is None:
         feature_columns = [name for name in table.columns if name != label_column]
-    inputs = read_inputs(table, task, text_column=text_column, feature_columns=feature_columns)
+    inputs = read_inputs(
+        table,
+        task,
+        text_column=text_column,
+        label_column=label_column,
+        feature_columns=feature_columns,
+    )
     if target == "regression":
         labels = [_target_value(table, row, label_column, text_column) for row in table.rows]
     else:
@@ -114,16 +120,28 @@ def read_inputs(
     task: Task,
     *,
     text_column: str = "text",
+    label_column: str = "label",
     feature_columns: Sequence[str] | None = None,
 ) -> list[Input]:
     """The model inputs of every row: texts for "text", rows of ``feature_columns`` for
-    "tabular" (labels are not needed: this also reads rows to predict)."""
+    "tabular" (labels are not needed: this also reads rows to predict).
+
+    A tabular table must hold exactly ``feature_columns`` (in any order) and perhaps
+    ``label_column``: features are read by name, so a column the model does not know (a
+    model of 64 pixels given 1,024) would otherwise be silently ignored."""
     if task == "text":
         _require_columns(table, [text_column], "text", "--text-column")
         return [_text(table, row, text_column) for row in table.rows]
     if not feature_columns:
         raise DataError(f"{table.path}: no feature columns besides the label")
     _require_columns(table, feature_columns, "feature", "the training data's column names")
+    unknown = [name for name in table.columns if name not in {*feature_columns, label_column}]
+    if unknown:
+        raise DataError(
+            f"{table.path}: column(s) {_some(unknown)} are not among the "
+            f"{len(feature_columns)} feature columns ({_some(feature_columns)}); a tabular "
+            "model reads exactly the columns it was trained on: remove the others"
+        )
     return [
         tuple(_number(table, row, name, text_column) for name in feature_columns)
         for row in table.rows
