@@ -1083,8 +1083,8 @@ CATALOGUE = [
         "predictor_refuses_only_all_non_finite_logits",
         "extreme-case",
         "inference/predictor.py",
-        old="        if not bool(torch.isfinite(logits).all()):\n",
-        new="        if not bool(torch.isfinite(logits).any()):\n",
+        old="        if not bool(torch.isfinite(outputs).all()):\n",
+        new="        if not bool(torch.isfinite(outputs).any()):\n",
         tests=(INFERENCE,),
     ),
     # 3. An expected value from the code under test: the default batch size halved, which the
