@@ -404,7 +404,9 @@ def write_table(path: Path, rows: Sequence[dict]) -> Path:
         path.write_text("".join(json.dumps(row) + "\n" for row in rows), encoding="utf-8")
     else:
         with path.open("w", newline="", encoding="utf-8") as file:
-            writer = csv.DictWriter(file, fieldnames=list(rows[0]))
+            # "\n", not the csv module's "\r\n": a golden file's bytes stay the same
+            # whichever engine renders it (copier's Jinja writes every newline as "\n").
+            writer = csv.DictWriter(file, fieldnames=list(rows[0]), lineterminator="\n")
             writer.writeheader()
             writer.writerows(rows)
     return path
