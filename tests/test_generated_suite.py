@@ -67,12 +67,13 @@ class TestFastSuite:
         )
         assert result.returncode == 0, result.stdout[-3000:]
 
-    @pytest.mark.parametrize("seed", [1, 2, 3])
-    def test_passes_in_any_order(self, project, project_python, seed):
-        """The suite passes under other pytest-randomly orders and seeds: catches
-        tests that depend on each other or on leaked global state."""
+    def test_passes_in_another_order(self, project, project_python):
+        """The suite passes serially under a fixed pytest-randomly seed, beside fast_run's
+        parallel run under a new seed every time: catches tests that depend on each other
+        or on leaked global state. (Each further fixed seed costs about 17 s of the
+        template suite's five minutes.)"""
         result = project_pytest(
-            project_python, project, "-q", "-p", "randomly", f"--randomly-seed={seed}"
+            project_python, project, "-q", "-p", "randomly", "--randomly-seed=1"
         )
         assert result.returncode == 0, result.stdout[-3000:]
 

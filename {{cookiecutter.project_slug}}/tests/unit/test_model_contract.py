@@ -250,10 +250,19 @@ class TestModelContract:
         assert torch.isfinite(model(**batch)).all()
 
     def test_output_depends_on_the_input(self, model, batch):
-        """Every sample's logits move when its input changes; catches a model ignoring input."""
+        """Every sample's outputs move when its input changes; catches a model ignoring
+        input. A regressor's one output can, by chance, land within MIN_CHANGE of where it
+        was (about 1 in 2,000 random changes for the bag of n-grams): a sample passes when
+        any of three independent changes moves it."""
         model.eval()
         with torch.no_grad():
-            changed = rows_changed(model(**batch), model(**with_every_input_changed(model, batch)))
+            before = model(**batch)
+            changed = torch.stack(
+                [
+                    rows_changed(before, model(**with_every_input_changed(model, batch)))
+                    for _ in range(3)
+                ]
+            ).any(dim=0)  # (B,)
         assert changed.all()
 
     def test_returns_logits_not_probabilities(self, name):
