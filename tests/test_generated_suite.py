@@ -214,10 +214,16 @@ class TestInstalledProject:
 
 class TestReseeding:
     PROBE = "import torch\n\n\ndef test_draw():\n    print('DRAW', torch.rand(1).item())\n"
+    AFTER_ANOTHER = "def test_another_draws_first():\n    torch.rand(1000)\n\n\n"
 
     def draw(self, project: Path, seed: int) -> str:
         result = run(sys.executable, "-m", "pytest", "tests/test_probe.py", "-s", "-q",
                      "-p", "randomly", f"--randomly-seed={seed}", cwd=project)  # fmt: skip
+        return re.search(r"DRAW (\S+)", result.stdout).group(1)
+
+    def draw_unshuffled(self, project: Path, tests: str) -> str:
+        result = run(sys.executable, "-m", "pytest", tests, "-s", "-q", "-p", "no:randomly",
+                     cwd=project)  # fmt: skip
         return re.search(r"DRAW (\S+)", result.stdout).group(1)
 
     def test_torch_follows_the_randomly_seed_without_installing_the_package(self, project):
@@ -228,6 +234,18 @@ class TestReseeding:
         first, again, other = (self.draw(project, seed) for seed in (1, 1, 2))
         assert first == again
         assert first != other
+
+    def test_without_randomly_a_draw_does_not_depend_on_the_tests_before_it(self, project):
+        """Under -p no:randomly, a test's torch draw is the same run alone and after a test
+        that draws 1,000 numbers: catches torch left to one stream through the run, where
+        a deselection or a Hypothesis example count changes every later test's data."""
+        probe = project / "tests" / "test_probe.py"
+        probe.write_text(self.PROBE.replace("\n\n\ndef", f"\n\n\n{self.AFTER_ANOTHER}def"))
+        alone, after_another = (
+            self.draw_unshuffled(project, tests)
+            for tests in ("tests/test_probe.py::test_draw", "tests/test_probe.py")
+        )
+        assert alone == after_another
 
 
 class TestCruft:
