@@ -7,6 +7,7 @@ end-to-end test starts a real ``python -m`` process, to prove the module entry p
 
 import argparse
 import collections
+import contextlib
 import csv
 import dataclasses
 import errno
@@ -16,7 +17,7 @@ import os
 import runpy
 import subprocess
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -34,6 +35,17 @@ from {{ cookiecutter.module_name }}.training import TrainConfig
 MAX_LENGTH = 16
 # A fast run on the conftest files: one epoch of a 16-wide model.
 TINY = ["--epochs", "1", "--hidden-size", "16", "--batch-size", "16"]
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _fsync_returns_at_once() -> Iterator[None]:
+    """os.fsync only checks its file descriptor in this module, as os.fstat does. A training
+    run syncs its checkpoint, resume state and metrics and their folder, and waiting for the
+    disk was half of its time; these tests read what a command wrote back in the same
+    process, so none depends on the data having reached the disk."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(os, "fsync", os.fstat)  # still fails on a closed descriptor
+        yield
 
 
 # Checkpoints that tests only read (predict and evaluate write nothing) are made once per
@@ -66,6 +78,46 @@ def tabular_checkpoint(tmp_path_factory: pytest.TempPathFactory) -> Path:
     path = folder / "tabular.pt"
     assert main(["train", "--data", str(data), "--out", str(path), *TINY]) == 0
     return path
+
+
+@dataclasses.dataclass(frozen=True)
+class TrainRun:
+    """One `train` command, run once for the tests that only read what it did and wrote."""
+
+    data: Path
+    out: Path  # the checkpoint
+    status: int
+    stdout: str
+    stderr: str
+
+
+def run_train(data: Path, out: Path, *options: str) -> TrainRun:
+    """`train --data DATA --out OUT *TINY *OPTIONS`, with what it prints captured (a fixture
+    shared by several tests cannot use capsys, which captures one test)."""
+    stdout, stderr = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(stdout), contextlib.redirect_stderr(stderr):
+        status = main(["train", "--data", str(data), "--out", str(out), *TINY, *options])
+    return TrainRun(data, out, status, stdout.getvalue(), stderr.getvalue())
+
+
+@pytest.fixture(scope="module")
+def text_run(tmp_path_factory: pytest.TempPathFactory) -> TrainRun:
+    """`train --data support.csv` on the support messages, run once; no test writes to its
+    files."""
+    folder = tmp_path_factory.mktemp("text-run")
+    return run_train(write_table(folder / "support.csv", support_messages()), folder / "model.pt")
+
+
+@pytest.fixture(scope="module")
+def queue_run(tmp_path_factory: pytest.TempPathFactory) -> TrainRun:
+    """`train --label-column queue --split-seed 3 --validation-fraction 0.1 --test-fraction
+    0.2` on the support messages with their labels in a "queue" column, run once; no test
+    writes to its files."""
+    folder = tmp_path_factory.mktemp("queue-run")
+    rows = [{"text": row["text"], "queue": row["label"]} for row in support_messages()]
+    data, out = write_table(folder / "tickets.csv", rows), folder / "model.pt"
+    splits = ["--split-seed", "3", "--validation-fraction", "0.1", "--test-fraction", "0.2"]
+    return run_train(data, out, "--label-column", "queue", *splits)
 
 
 def assert_one_line_error(capsys: pytest.CaptureFixture[str], *fragments: str) -> None:
@@ -113,28 +165,23 @@ def training_texts(checkpoint: dict) -> list[str]:
 
 
 class TestTrainCommand:
-    def test_trains_on_a_text_file_and_records_it(self, tmp_path, text_csv, capsys):
+    def test_trains_on_a_text_file_and_records_it(self, text_run):
         """train --data text.csv writes a text checkpoint with the file's label names and
         its own data record. Catches: --data ignored in favour of the bundled example."""
-        out = tmp_path / "model.pt"
-        assert main(["train", "--data", str(text_csv), "--out", str(out), *TINY]) == 0
-        checkpoint = load_checkpoint(out)
+        assert text_run.status == 0
+        checkpoint = load_checkpoint(text_run.out)
         assert checkpoint["task"] == "text"
         assert checkpoint["label_names"] == ("account", "delivery", "refund")
-        assert checkpoint["data_source"]["path"] == str(text_csv.resolve())
+        assert checkpoint["data_source"]["path"] == str(text_run.data.resolve())
 
-    def test_logs_to_stderr_and_writes_the_metrics_beside_the_checkpoint(
-        self, tmp_path, text_csv, capsys
-    ):
+    def test_logs_to_stderr_and_writes_the_metrics_beside_the_checkpoint(self, text_run):
         """train logs its epoch lines on stderr, leaving stdout empty, and writes
         model.metrics.jsonl (one JSON line per epoch). Catches progress printed to stdout,
         where it would mix with the JSON of evaluate and predict in a pipe."""
-        out = tmp_path / "model.pt"
-        assert main(["train", "--data", str(text_csv), "--out", str(out), *TINY]) == 0
-        captured = capsys.readouterr()
-        assert captured.out == ""
-        assert "epoch 1/1" in captured.err
-        assert len(metrics_path(out).read_text().splitlines()) == 1
+        assert text_run.status == 0
+        assert text_run.stdout == ""
+        assert "epoch 1/1" in text_run.stderr
+        assert len(metrics_path(text_run.out).read_text().splitlines()) == 1
 
     def test_quiet_logs_nothing(self, tmp_path, text_csv, capsys):
         """train --quiet trains and saves without a line on stdout or stderr. Catches:
@@ -227,16 +274,12 @@ class TestTrainCommand:
         saved = load_checkpoint(resume_path(out))["training_state"]["config"]
         assert (saved["lr"], saved["grad_clip"], saved["max_length"]) == (0.02, None, 5)
 
-    def test_data_options_reach_the_data_record(self, tmp_path, support_rows, write_table):
+    def test_data_options_reach_the_data_record(self, queue_run):
         """--label-column, --split-seed and both fractions reach the checkpoint's data
         record, which evaluate splits by. Catches: data flags parsed, then replaced by
         their defaults or by each other on the way to the DataSpec."""
-        rows = [{"text": row["text"], "queue": row["label"]} for row in support_rows]
-        data, out = write_table(tmp_path / "tickets.csv", rows), tmp_path / "model.pt"
-        argv = ["train", "--data", str(data), "--out", str(out), *TINY, "--label-column", "queue"]
-        splits = ["--split-seed", "3", "--validation-fraction", "0.1", "--test-fraction", "0.2"]
-        assert main([*argv, *splits]) == 0
-        source = load_checkpoint(out)["data_source"]
+        assert queue_run.status == 0
+        source = load_checkpoint(queue_run.out)["data_source"]
         recorded = {name: source[name] for name in ("label_column", "split_seed")}
         assert recorded == {"label_column": "queue", "split_seed": 3}
         assert (source["validation_fraction"], source["test_fraction"]) == (0.1, 0.2)
@@ -407,15 +450,12 @@ class TestEvaluateCommand:
             assert main(["evaluate", "--model", str(saved_checkpoint), "--data", str(data)]) == 0
             assert json_lines(capsys)[0]["baselines"]["majority_class"] == expected
 
-    def test_without_data_scores_the_test_split_not_validation(self, tmp_path, text_csv, capsys):
+    def test_without_data_scores_the_test_split_not_validation(self, queue_run, capsys):
         """Trained with --validation-fraction 0.1 and --test-fraction 0.2, evaluate scores
         the 6 test rows (2 per class), not the 3 validation rows. Catches: evaluate
         scoring the validation split, which early stopping already looked at."""
-        out = tmp_path / "model.pt"
-        fractions = ["--validation-fraction", "0.1", "--test-fraction", "0.2"]
-        assert main(["train", "--data", str(text_csv), "--out", str(out), *TINY, *fractions]) == 0
-        capsys.readouterr()
-        assert main(["evaluate", "--model", str(out)]) == 0
+        assert queue_run.status == 0
+        assert main(["evaluate", "--model", str(queue_run.out)]) == 0
         assert json_lines(capsys)[0]["examples"] == 6
 
     def test_with_data_scores_every_row_of_the_file(self, saved_checkpoint, text_csv, capsys):
