@@ -1,8 +1,9 @@
 """The command line: train -> evaluate -> predict on a user's files, and clean one-line failures.
 
 Commands run in-process through ``main([...])`` (milliseconds, output captured with
-capsys), on the small files of conftest.py, never the bundled example. Only the slow
-end-to-end test starts a real ``python -m`` process, to prove the module entry point works.
+capsys, or by run_train for a run several tests read), on the small files of conftest.py,
+never the bundled example. Only the slow end-to-end test starts a real ``python -m``
+process, to prove the module entry point works.
 """
 
 import argparse
@@ -41,16 +42,17 @@ TINY = ["--epochs", "1", "--hidden-size", "16", "--batch-size", "16"]
 def _fsync_returns_at_once() -> Iterator[None]:
     """os.fsync only checks its file descriptor in this module, as os.fstat does. A training
     run syncs its checkpoint, resume state and metrics and their folder, and waiting for the
-    disk was half of its time; these tests read what a command wrote back in the same
-    process, so none depends on the data having reached the disk."""
+    disk took up to half of its time (20 of 50 ms while other work wrote to it); these tests
+    read what a command wrote back in the same process, so none depends on the data having
+    reached the disk."""
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(os, "fsync", os.fstat)  # still fails on a closed descriptor
         yield
 
 
-# Checkpoints that tests only read (predict and evaluate write nothing) are made once per
-# module or class. A test that changes a checkpoint or the data recorded in it gets its own
-# (checkpoint_path, or a copy of saved_checkpoint's bytes).
+# Checkpoints and train runs that tests only read (predict and evaluate write nothing) are
+# made once per module or class. A test that changes a checkpoint or the data recorded in it
+# gets its own (checkpoint_path, or a copy of saved_checkpoint's contents).
 
 
 @pytest.fixture(scope="module")
