@@ -1,12 +1,14 @@
 """The command line: train -> evaluate -> predict on a user's files, and clean one-line failures.
 
 Commands run in-process through ``main([...])`` (milliseconds, output captured with
-capsys), on the small files of conftest.py, never the bundled example. Only the slow
-end-to-end test starts a real ``python -m`` process, to prove the module entry point works.
+capsys, or by run_train for a run several tests read), on the small files of conftest.py,
+never the bundled example. Only the slow end-to-end test starts a real ``python -m``
+process, to prove the module entry point works.
 """
 
 import argparse
 import collections
+import contextlib
 import csv
 import dataclasses
 import errno
@@ -16,11 +18,12 @@ import os
 import runpy
 import subprocess
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 import torch
+from conftest import measurement_rows, support_messages, write_table
 
 import {{ cookiecutter.module_name }} as package
 from {{ cookiecutter.module_name }} import cli
@@ -35,18 +38,88 @@ MAX_LENGTH = 16
 TINY = ["--epochs", "1", "--hidden-size", "16", "--batch-size", "16"]
 
 
+@pytest.fixture(scope="module", autouse=True)
+def _fsync_returns_at_once() -> Iterator[None]:
+    """os.fsync only checks its file descriptor in this module, as os.fstat does. A training
+    run syncs its checkpoint, resume state and metrics and their folder, and waiting for the
+    disk took up to half of its time (20 of 50 ms while other work wrote to it); these tests
+    read what a command wrote back in the same process, so none depends on the data having
+    reached the disk."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(os, "fsync", os.fstat)  # still fails on a closed descriptor
+        yield
+
+
+# Checkpoints and train runs that tests only read (predict and evaluate write nothing) are
+# made once per module or class. A test that changes a checkpoint or the data recorded in it
+# gets its own (checkpoint_path, or a copy of saved_checkpoint's contents).
+
+
+@pytest.fixture(scope="module")
+def saved_checkpoint(tmp_path_factory: pytest.TempPathFactory, untrained_checkpoint) -> Path:
+    """An untrained text checkpoint over the support messages, saved once for the module
+    beside the data file it records: commands run, metrics are chance. No test writes to
+    either file."""
+    folder = tmp_path_factory.mktemp("untrained")
+    return untrained_checkpoint(folder / "model.pt", max_length=MAX_LENGTH)
+
+
 @pytest.fixture
 def checkpoint_path(tmp_path: Path, untrained_checkpoint) -> Path:
-    """An untrained text checkpoint over the support messages: commands run, metrics are chance."""
+    """This test's own untrained checkpoint, beside its own recorded data file: free to
+    change either."""
     return untrained_checkpoint(tmp_path / "model.pt", max_length=MAX_LENGTH)
 
 
-@pytest.fixture
-def tabular_checkpoint(tmp_path: Path, tabular_csv: Path) -> Path:
-    """A tabular checkpoint trained for one epoch on the measurements file."""
-    path = tmp_path / "tabular.pt"
-    assert main(["train", "--data", str(tabular_csv), "--out", str(path), *TINY]) == 0
+@pytest.fixture(scope="module")
+def tabular_checkpoint(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A tabular checkpoint trained once, for one epoch, on a file of measurement_rows()
+    (the rows of tabular_csv); no test writes to it."""
+    folder = tmp_path_factory.mktemp("tabular")
+    data = write_table(folder / "measurements.csv", measurement_rows())
+    path = folder / "tabular.pt"
+    assert main(["train", "--data", str(data), "--out", str(path), *TINY]) == 0
     return path
+
+
+@dataclasses.dataclass(frozen=True)
+class TrainRun:
+    """One `train` command, run once for the tests that only read what it did and wrote."""
+
+    data: Path
+    out: Path  # the checkpoint
+    status: int
+    stdout: str
+    stderr: str
+
+
+def run_train(data: Path, out: Path, *options: str) -> TrainRun:
+    """`train --data DATA --out OUT *TINY *OPTIONS`, with what it prints captured (a fixture
+    shared by several tests cannot use capsys, which captures one test)."""
+    stdout, stderr = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(stdout), contextlib.redirect_stderr(stderr):
+        status = main(["train", "--data", str(data), "--out", str(out), *TINY, *options])
+    return TrainRun(data, out, status, stdout.getvalue(), stderr.getvalue())
+
+
+@pytest.fixture(scope="module")
+def text_run(tmp_path_factory: pytest.TempPathFactory) -> TrainRun:
+    """`train --data support.csv` on the support messages, run once; no test writes to its
+    files."""
+    folder = tmp_path_factory.mktemp("text-run")
+    return run_train(write_table(folder / "support.csv", support_messages()), folder / "model.pt")
+
+
+@pytest.fixture(scope="module")
+def queue_run(tmp_path_factory: pytest.TempPathFactory) -> TrainRun:
+    """`train --label-column queue --split-seed 3 --validation-fraction 0.1 --test-fraction
+    0.2` on the support messages with their labels in a "queue" column, run once; no test
+    writes to its files."""
+    folder = tmp_path_factory.mktemp("queue-run")
+    rows = [{"text": row["text"], "queue": row["label"]} for row in support_messages()]
+    data, out = write_table(folder / "tickets.csv", rows), folder / "model.pt"
+    splits = ["--split-seed", "3", "--validation-fraction", "0.1", "--test-fraction", "0.2"]
+    return run_train(data, out, "--label-column", "queue", *splits)
 
 
 def assert_one_line_error(capsys: pytest.CaptureFixture[str], *fragments: str) -> None:
@@ -94,28 +167,23 @@ def training_texts(checkpoint: dict) -> list[str]:
 
 
 class TestTrainCommand:
-    def test_trains_on_a_text_file_and_records_it(self, tmp_path, text_csv, capsys):
+    def test_trains_on_a_text_file_and_records_it(self, text_run):
         """train --data text.csv writes a text checkpoint with the file's label names and
         its own data record. Catches: --data ignored in favour of the bundled example."""
-        out = tmp_path / "model.pt"
-        assert main(["train", "--data", str(text_csv), "--out", str(out), *TINY]) == 0
-        checkpoint = load_checkpoint(out)
+        assert text_run.status == 0
+        checkpoint = load_checkpoint(text_run.out)
         assert checkpoint["task"] == "text"
         assert checkpoint["label_names"] == ("account", "delivery", "refund")
-        assert checkpoint["data_source"]["path"] == str(text_csv.resolve())
+        assert checkpoint["data_source"]["path"] == str(text_run.data.resolve())
 
-    def test_logs_to_stderr_and_writes_the_metrics_beside_the_checkpoint(
-        self, tmp_path, text_csv, capsys
-    ):
+    def test_logs_to_stderr_and_writes_the_metrics_beside_the_checkpoint(self, text_run):
         """train logs its epoch lines on stderr, leaving stdout empty, and writes
         model.metrics.jsonl (one JSON line per epoch). Catches progress printed to stdout,
         where it would mix with the JSON of evaluate and predict in a pipe."""
-        out = tmp_path / "model.pt"
-        assert main(["train", "--data", str(text_csv), "--out", str(out), *TINY]) == 0
-        captured = capsys.readouterr()
-        assert captured.out == ""
-        assert "epoch 1/1" in captured.err
-        assert len(metrics_path(out).read_text().splitlines()) == 1
+        assert text_run.status == 0
+        assert text_run.stdout == ""
+        assert "epoch 1/1" in text_run.stderr
+        assert len(metrics_path(text_run.out).read_text().splitlines()) == 1
 
     def test_quiet_logs_nothing(self, tmp_path, text_csv, capsys):
         """train --quiet trains and saves without a line on stdout or stderr. Catches:
@@ -208,16 +276,12 @@ class TestTrainCommand:
         saved = load_checkpoint(resume_path(out))["training_state"]["config"]
         assert (saved["lr"], saved["grad_clip"], saved["max_length"]) == (0.02, None, 5)
 
-    def test_data_options_reach_the_data_record(self, tmp_path, support_rows, write_table):
+    def test_data_options_reach_the_data_record(self, queue_run):
         """--label-column, --split-seed and both fractions reach the checkpoint's data
         record, which evaluate splits by. Catches: data flags parsed, then replaced by
         their defaults or by each other on the way to the DataSpec."""
-        rows = [{"text": row["text"], "queue": row["label"]} for row in support_rows]
-        data, out = write_table(tmp_path / "tickets.csv", rows), tmp_path / "model.pt"
-        argv = ["train", "--data", str(data), "--out", str(out), *TINY, "--label-column", "queue"]
-        splits = ["--split-seed", "3", "--validation-fraction", "0.1", "--test-fraction", "0.2"]
-        assert main([*argv, *splits]) == 0
-        source = load_checkpoint(out)["data_source"]
+        assert queue_run.status == 0
+        source = load_checkpoint(queue_run.out)["data_source"]
         recorded = {name: source[name] for name in ("label_column", "split_seed")}
         assert recorded == {"label_column": "queue", "split_seed": 3}
         assert (source["validation_fraction"], source["test_fraction"]) == (0.1, 0.2)
@@ -292,25 +356,25 @@ class TestTrainCommand:
 
 
 class TestPredictCommand:
-    def test_prints_one_json_object_per_text_in_order(self, checkpoint_path, capsys):
+    def test_prints_one_json_object_per_text_in_order(self, saved_checkpoint, capsys):
         """Each text gets one JSON line with its text, a known label and probabilities.
         Catches: results printed out of order, or output that is not parseable JSON."""
         texts = ["I want my money back", "where is my parcel", "I forgot my password"]
-        assert main(["predict", "--model", str(checkpoint_path), *texts]) == 0
+        assert main(["predict", "--model", str(saved_checkpoint), *texts]) == 0
         results = json_lines(capsys)
         assert [result["text"] for result in results] == texts
         for result in results:
             assert result["label"] in ("account", "delivery", "refund")
             assert sum(result["probabilities"].values()) == pytest.approx(1.0, abs=1e-5)
 
-    def test_empty_text_fails_with_one_line(self, checkpoint_path, capsys):
+    def test_empty_text_fails_with_one_line(self, saved_checkpoint, capsys):
         """An empty text exits 1 with the predictor's message, no traceback, no output."""
-        assert main(["predict", "--model", str(checkpoint_path), "fine", "  "]) == 1
+        assert main(["predict", "--model", str(saved_checkpoint), "fine", "  "]) == 1
         assert_one_line_error(capsys, "Input cannot be empty")
 
-    def test_rows_of_a_file_are_predicted_in_order(self, checkpoint_path, text_csv, capsys):
+    def test_rows_of_a_file_are_predicted_in_order(self, saved_checkpoint, text_csv, capsys):
         """predict --data prints one object per row, in file order, with its line number."""
-        assert main(["predict", "--model", str(checkpoint_path), "--data", str(text_csv)]) == 0
+        assert main(["predict", "--model", str(saved_checkpoint), "--data", str(text_csv)]) == 0
         assert [result["line"] for result in json_lines(capsys)] == list(range(2, 38))
 
     def test_tabular_rows_are_predicted(self, tabular_checkpoint, tabular_csv, capsys):
@@ -329,41 +393,44 @@ class TestPredictCommand:
         assert main(["predict", "--model", str(tabular_checkpoint), "a text"]) == 1
         assert_one_line_error(capsys, "tabular model", "--data")
 
-    def test_rows_of_the_other_task_are_refused(self, checkpoint_path, tabular_csv, capsys):
+    def test_rows_of_the_other_task_are_refused(self, saved_checkpoint, tabular_csv, capsys):
         """A text checkpoint given a file of numeric rows exits 1 naming the missing column
         and the checkpoint's task. Catches: numbers tokenised as if they were text."""
-        assert main(["predict", "--model", str(checkpoint_path), "--data", str(tabular_csv)]) == 1
+        assert main(["predict", "--model", str(saved_checkpoint), "--data", str(tabular_csv)]) == 1
         assert_one_line_error(capsys, "no text column", "is a text model")
 
-    def test_text_and_data_together_are_refused(self, checkpoint_path, text_csv, capsys):
+    def test_text_and_data_together_are_refused(self, saved_checkpoint, text_csv, capsys):
         """Either TEXT arguments or --data: both is an error, not a silent choice."""
-        argv = ["predict", "--model", str(checkpoint_path), "--data", str(text_csv), "hello"]
+        argv = ["predict", "--model", str(saved_checkpoint), "--data", str(text_csv), "hello"]
         assert main(argv) == 2
         assert_one_line_error(capsys, "either TEXT")
 
-    def test_non_finite_output_fails_instead_of_printing_nan(self, checkpoint_path, capsys):
+    def test_non_finite_output_fails_instead_of_printing_nan(
+        self, saved_checkpoint, tmp_path, capsys
+    ):
         """Finite but huge weights (1e38) overflow to NaN probabilities: the command exits 1
         with one line instead of printing NaN, which is not JSON. Catches `json.dumps`'
         default, which writes NaN and makes every consumer of the output fail to parse it."""
-        payload = torch.load(checkpoint_path, weights_only=True)
+        payload = torch.load(saved_checkpoint, weights_only=True)
         for tensor in payload["model_state"].values():
             if tensor.is_floating_point():
                 tensor.fill_(1e38)
-        torch.save(payload, checkpoint_path)
-        assert main(["predict", "--model", str(checkpoint_path), "goal"]) == 1
+        damaged = tmp_path / "model.pt"
+        torch.save(payload, damaged)
+        assert main(["predict", "--model", str(damaged), "goal"]) == 1
         assert_one_line_error(capsys, "NaN or infinity")
 
 
 class TestEvaluateCommand:
-    def test_without_data_scores_the_recorded_test_split(self, checkpoint_path, capsys):
+    def test_without_data_scores_the_recorded_test_split(self, saved_checkpoint, capsys):
         """evaluate reports accuracy, macro F1 and ECE in [0, 1] over the 6 test rows of the
         file the checkpoint was trained on, and both baselines' accuracy on those rows.
         Catches: evaluating on another split or file, and an evaluation without baselines."""
-        assert main(["evaluate", "--model", str(checkpoint_path)]) == 0
+        assert main(["evaluate", "--model", str(saved_checkpoint)]) == 0
         metrics = json_lines(capsys)[0]
         assert metrics["split"] == "test"
         assert metrics["examples"] == 6
-        assert metrics["data"] == str(checkpoint_path.with_suffix(".csv").resolve())
+        assert metrics["data"] == str(saved_checkpoint.with_suffix(".csv").resolve())
         for name in ("accuracy", "macro_f1", "ece"):
             assert 0.0 <= metrics[name] <= 1.0, name
         assert set(metrics["baselines"]) == {"majority_class", "bag_of_words"}
@@ -372,33 +439,30 @@ class TestEvaluateCommand:
         )
 
     def test_baselines_are_scored_on_the_evaluated_rows(
-        self, checkpoint_path, tmp_path, support_rows, write_table, capsys
+        self, saved_checkpoint, tmp_path, support_rows, write_table, capsys
     ):
         """On a file holding only classes other than the training majority, the majority
         baseline scores 0, and on the training majority's rows alone it scores 1. Catches:
         a majority taken from the evaluated labels, which always looks good."""
-        checkpoint = load_checkpoint(checkpoint_path)
+        checkpoint = load_checkpoint(saved_checkpoint)
         name = checkpoint["label_names"][checkpoint["baselines"].class_counts.argmax()]
         for keep, expected in ((lambda label: label != name, 0.0), (name.__eq__, 1.0)):
             rows = [row for row in support_rows if keep(row["label"])]
             data = write_table(tmp_path / "rows.csv", rows)
-            assert main(["evaluate", "--model", str(checkpoint_path), "--data", str(data)]) == 0
+            assert main(["evaluate", "--model", str(saved_checkpoint), "--data", str(data)]) == 0
             assert json_lines(capsys)[0]["baselines"]["majority_class"] == expected
 
-    def test_without_data_scores_the_test_split_not_validation(self, tmp_path, text_csv, capsys):
+    def test_without_data_scores_the_test_split_not_validation(self, queue_run, capsys):
         """Trained with --validation-fraction 0.1 and --test-fraction 0.2, evaluate scores
         the 6 test rows (2 per class), not the 3 validation rows. Catches: evaluate
         scoring the validation split, which early stopping already looked at."""
-        out = tmp_path / "model.pt"
-        fractions = ["--validation-fraction", "0.1", "--test-fraction", "0.2"]
-        assert main(["train", "--data", str(text_csv), "--out", str(out), *TINY, *fractions]) == 0
-        capsys.readouterr()
-        assert main(["evaluate", "--model", str(out)]) == 0
+        assert queue_run.status == 0
+        assert main(["evaluate", "--model", str(queue_run.out)]) == 0
         assert json_lines(capsys)[0]["examples"] == 6
 
-    def test_with_data_scores_every_row_of_the_file(self, checkpoint_path, text_csv, capsys):
+    def test_with_data_scores_every_row_of_the_file(self, saved_checkpoint, text_csv, capsys):
         """evaluate --data scores all 36 rows and names the file."""
-        assert main(["evaluate", "--model", str(checkpoint_path), "--data", str(text_csv)]) == 0
+        assert main(["evaluate", "--model", str(saved_checkpoint), "--data", str(text_csv)]) == 0
         metrics = json_lines(capsys)[0]
         assert (metrics["examples"], metrics["data"]) == (36, str(text_csv))
 
@@ -411,27 +475,30 @@ class TestEvaluateCommand:
         assert_one_line_error(capsys, "changed since the model was trained")
 
     def test_refuses_labels_the_model_does_not_know(
-        self, checkpoint_path, tmp_path, support_rows, write_table, capsys
+        self, saved_checkpoint, tmp_path, support_rows, write_table, capsys
     ):
         """A labelled file with a class the model never saw exits 1 naming the line."""
         support_rows[3]["label"] = "praise"
         data = write_table(tmp_path / "other.csv", support_rows)
-        assert main(["evaluate", "--model", str(checkpoint_path), "--data", str(data)]) == 1
+        assert main(["evaluate", "--model", str(saved_checkpoint), "--data", str(data)]) == 1
         assert_one_line_error(capsys, "other.csv:5", "'praise'")
 
 
 class TestTrainedTextColumn:
     """A model trained with --text-column reads that column wherever it reads a file."""
 
-    @pytest.fixture
-    def tickets(self, tmp_path, support_rows, write_table) -> Path:
-        rows = [{"body": row["text"], "label": row["label"]} for row in support_rows]
-        return write_table(tmp_path / "tickets.csv", rows)
+    @pytest.fixture(scope="class")
+    @classmethod
+    def tickets(cls, tmp_path_factory: pytest.TempPathFactory) -> Path:
+        """The support messages with their text in a "body" column; no test writes to it."""
+        rows = [{"body": row["text"], "label": row["label"]} for row in support_messages()]
+        return write_table(tmp_path_factory.mktemp("tickets") / "tickets.csv", rows)
 
-    @pytest.fixture
-    def model(self, tmp_path, tickets) -> Path:
-        """A text model trained on the "body" column of tickets.csv."""
-        out = tmp_path / "model.pt"
+    @pytest.fixture(scope="class")
+    @classmethod
+    def model(cls, tickets: Path) -> Path:
+        """A text model trained once on the "body" column of tickets.csv; no test writes to it."""
+        out = tickets.with_name("model.pt")
         argv = ["train", "--data", str(tickets), "--text-column", "body", "--out", str(out)]
         assert main([*argv, *TINY]) == 0
         return out
@@ -449,31 +516,39 @@ class TestTrainedTextColumn:
         assert json_lines(capsys)[0]["examples"] == 36
 
 
+def pixel_rows(count: int, rows: int, generator: torch.Generator) -> list[dict]:
+    """`rows` rows of `count` random pixel columns p0, p1, ... and a label alternating 0, 1."""
+    values = torch.rand(rows, count, generator=generator).tolist()
+    return [
+        {**{f"p{column}": value for column, value in enumerate(row)}, "label": index % 2}
+        for index, row in enumerate(values)
+    ]
+
+
 class TestTabularColumns:
     """A tabular model reads its feature columns by name: in any order, and no others."""
 
     PIXELS = 64  # the model's features; the files it must refuse have 1,024
 
     @pytest.fixture
-    def pixels(self, tmp_path, write_table) -> Callable[[int, str], Path]:
-        """pixels(count, name): a file of 40 rows of `count` pixel columns and a label."""
+    def pixels(self, tmp_path) -> Callable[..., Path]:
+        """pixels(count, name, rows=40): a file of `rows` rows of `count` pixel columns and
+        a label."""
         generator = torch.Generator().manual_seed(0)
 
-        def write(count: int, name: str) -> Path:
-            values = torch.rand(40, count, generator=generator).tolist()
-            rows = [
-                {**{f"p{column}": value for column, value in enumerate(row)}, "label": index % 2}
-                for index, row in enumerate(values)
-            ]
-            return write_table(tmp_path / name, rows)
+        def write(count: int, name: str, rows: int = 40) -> Path:
+            return write_table(tmp_path / name, pixel_rows(count, rows, generator))
 
         return write
 
-    @pytest.fixture
-    def model(self, tmp_path, pixels) -> Path:
-        """A tabular model trained for one epoch on PIXELS pixel columns."""
-        out = tmp_path / "pixels.pt"
-        data = pixels(self.PIXELS, "train.csv")
+    @pytest.fixture(scope="class")
+    @classmethod
+    def model(cls, tmp_path_factory: pytest.TempPathFactory) -> Path:
+        """A tabular model trained once, for one epoch, on 40 rows of PIXELS pixel columns;
+        no test writes to it."""
+        folder = tmp_path_factory.mktemp("pixels")
+        rows = pixel_rows(cls.PIXELS, 40, torch.Generator().manual_seed(1))
+        data, out = write_table(folder / "train.csv", rows), folder / "pixels.pt"
         assert main(["train", "--data", str(data), "--out", str(out), *TINY]) == 0
         return out
 
@@ -482,8 +557,9 @@ class TestTabularColumns:
         """A model trained on 64 pixel columns, given a file of 1,024, exits 1 with one line
         naming the extra columns and the model's 64, for evaluate --data and predict --data
         alike. Catches the 64 names looked up and the other 960 ignored: the model then
-        scores data of another kind with no error or warning."""
-        wider = pixels(1024, "wider.csv")
+        scores data of another kind with no error or warning. (Two rows: the columns are
+        refused before any row is scored.)"""
+        wider = pixels(1024, "wider.csv", rows=2)
         capsys.readouterr()
         assert main([command, "--model", str(model), "--data", str(wider)]) == 1
         assert_one_line_error(capsys, "wider.csv", "'p64'", "955 more", "64 feature columns")

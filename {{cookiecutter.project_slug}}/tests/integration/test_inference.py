@@ -6,12 +6,14 @@ invariance and round-trip properties need, and it costs milliseconds. Only the t
 that need a model that has learned something use the session-trained checkpoint.
 """
 
+import copy
 import json
 import os
 import random
 import struct
 import threading
 import zipfile
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -51,10 +53,11 @@ TEXTS = [
 ]
 
 
-# The tiny model, its checkpoint and a Predictor over it are built once per module: tests
-# only read the tokenizer, run the model in eval mode under no_grad and read its weights, and
-# predict with the predictor, none of which changes them. A test that damages the checkpoint
-# gets its own copy of the file (checkpoint_path); one that changes a predictor (a forward
+# The tiny model, its checkpoint, the checkpoint's raw contents and a Predictor over it are
+# built once per module: tests only read the tokenizer, run the model in eval mode under
+# no_grad and read its weights, and predict with the predictor, none of which changes them. A
+# test that damages the checkpoint gets its own file: a copy of its bytes (checkpoint_path)
+# or of its contents, edited (damaged_checkpoint); one that changes a predictor (a forward
 # hook) gets its own (own_predictor).
 
 
@@ -85,14 +88,31 @@ def checkpoint_path(tmp_path: Path, saved_checkpoint: Path) -> Path:
 
 
 @pytest.fixture(scope="module")
+def saved_contents(saved_checkpoint: Path) -> dict:
+    """The raw contents of the saved checkpoint, as torch.load gives them; tests edit only
+    copies (damaged_checkpoint)."""
+    return torch.load(saved_checkpoint, weights_only=True)
+
+
+Edit = Callable[[dict], object]  # changes a checkpoint's raw contents in place
+
+
+@pytest.fixture
+def damaged_checkpoint(tmp_path: Path, saved_contents: dict) -> Callable[[Edit], Path]:
+    """damaged_checkpoint(edit): this test's own model.pt, holding the saved checkpoint's
+    raw contents after `edit` changed a copy of them."""
+    return lambda edit: save_edited(saved_contents, edit, tmp_path / "model.pt")
+
+
+@pytest.fixture(scope="module")
 def predictor(saved_checkpoint: Path) -> Predictor:
     return Predictor(saved_checkpoint)
 
 
 @pytest.fixture
-def own_predictor(checkpoint_path: Path) -> Predictor:
+def own_predictor(saved_checkpoint: Path) -> Predictor:
     """A Predictor for one test, which may change it (register a forward hook)."""
-    return Predictor(checkpoint_path)
+    return Predictor(saved_checkpoint)
 
 
 def tiny_model(tokenizer: Tokenizer) -> TransformerClassifier:
@@ -135,26 +155,28 @@ def probabilities_of(prediction: dict) -> list[float]:
     return [prediction["probabilities"][name] for name in LABEL_NAMES]
 
 
-def rewrite_checkpoint(path: Path, edit) -> None:
-    """Load the raw contents of a valid checkpoint, let `edit` damage them, save them back."""
-    payload = torch.load(path, weights_only=True)
-    edit(payload)
-    torch.save(payload, path)
+def save_edited(contents: dict, edit: Edit, path: Path) -> Path:
+    """Save at `path` a copy of a valid checkpoint's raw contents after `edit` damaged it;
+    `contents` stay as they were."""
+    contents = copy.deepcopy(contents)
+    edit(contents)
+    torch.save(contents, path)
+    return path
 
 
 class TestCheckpointRoundTrip:
-    def test_loaded_model_predicts_like_the_saved_one(self, checkpoint_path, model, tokenizer):
+    def test_loaded_model_predicts_like_the_saved_one(self, predictor, model, tokenizer):
         """Predictions after save/load equal the in-memory model's.
         Catches: weights or config not saved, or a model rebuilt with other hyperparameters."""
         expected = in_memory_probabilities(model, tokenizer, TEXTS)
-        results = Predictor(checkpoint_path).predict_batch(TEXTS)
+        results = predictor.predict_batch(TEXTS)
         actual = torch.tensor([probabilities_of(result) for result in results])
         torch.testing.assert_close(actual, expected, rtol=0, atol=1e-6)
 
-    def test_label_names_survive_in_class_index_order(self, checkpoint_path, predictor):
+    def test_label_names_survive_in_class_index_order(self, saved_checkpoint, predictor):
         """Class i is still called LABEL_NAMES[i] after loading.
         Catches: label names sorted, deduplicated through a set, or replaced by defaults."""
-        assert load_checkpoint(checkpoint_path)["label_names"] == LABEL_NAMES
+        assert load_checkpoint(saved_checkpoint)["label_names"] == LABEL_NAMES
         assert list(predictor.predict(TEXTS[0])["probabilities"]) == list(LABEL_NAMES)
 
     def test_predicted_label_names_the_most_probable_class(self, predictor, model, tokenizer):
@@ -164,10 +186,10 @@ class TestCheckpointRoundTrip:
         labels = [result["label"] for result in predictor.predict_batch(TEXTS)]
         assert labels == [LABEL_NAMES[index] for index in expected]
 
-    def test_tokenizer_and_max_length_are_restored(self, checkpoint_path, tokenizer):
+    def test_tokenizer_and_max_length_are_restored(self, saved_checkpoint, tokenizer):
         """The checkpoint carries the training vocabulary and sequence length.
         Catches: a tokenizer rebuilt at load time, whose ids would not match the weights."""
-        loaded = load_checkpoint(checkpoint_path)
+        loaded = load_checkpoint(saved_checkpoint)
         assert loaded["tokenizer"].vocab == tokenizer.vocab
         assert loaded["max_length"] == MAX_LENGTH
 
@@ -254,6 +276,12 @@ def tabular_checkpoint(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, 
     return path, mlp
 
 
+@pytest.fixture(scope="module")
+def tabular_predictor(tabular_checkpoint: tuple[Path, MLPClassifier]) -> Predictor:
+    """A Predictor over the tabular checkpoint, for tests that only predict with it."""
+    return Predictor(tabular_checkpoint[0])
+
+
 class NaNForOneRow(nn.Module):
     """A model's logits with one row replaced by NaN, as an overflow on one input gives."""
 
@@ -281,21 +309,23 @@ class TestTabularCheckpoint:
         expected = FeatureNormalizer().fit(feature_rows).transform(feature_rows)
         torch.testing.assert_close(restored.transform(feature_rows), expected)
 
-    def test_predictor_applies_the_saved_normaliser(self, tabular_checkpoint, feature_rows):
+    def test_predictor_applies_the_saved_normaliser(
+        self, tabular_checkpoint, tabular_predictor, feature_rows
+    ):
         """Raw rows in, the probabilities of the model on the NORMALISED rows out (atol 1e-6).
         Catches: a predictor that feeds raw features to a model trained on standardised ones."""
-        path, mlp = tabular_checkpoint
+        mlp = tabular_checkpoint[1]
         normalized = FeatureNormalizer().fit(feature_rows).transform(feature_rows)
         with torch.no_grad():
             expected = torch.softmax(mlp(normalized), dim=-1)
-        results = Predictor(path).predict_batch(feature_rows.tolist())
+        results = tabular_predictor.predict_batch(feature_rows.tolist())
         actual = torch.tensor([probabilities_of(result) for result in results])
         torch.testing.assert_close(actual, expected, rtol=0, atol=1e-6)
 
-    def test_a_single_row_equals_the_same_row_in_a_batch(self, tabular_checkpoint, feature_rows):
+    def test_a_single_row_equals_the_same_row_in_a_batch(self, tabular_predictor, feature_rows):
         """One row served alone gets the probabilities it gets inside a batch (atol 1e-6).
         Catches: per-request statistics (a lone row normalises to zeros) and batch coupling."""
-        predictor = Predictor(tabular_checkpoint[0])
+        predictor = tabular_predictor
         rows = feature_rows[:5].tolist()
         batch = predictor.predict_batch(rows)
         for row, in_batch in zip(rows, batch, strict=True):
@@ -303,10 +333,10 @@ class TestTabularCheckpoint:
                 probabilities_of(in_batch), abs=1e-6
             )
 
-    def test_named_features_equal_positional_ones(self, tabular_checkpoint, feature_rows):
+    def test_named_features_equal_positional_ones(self, tabular_predictor, feature_rows):
         """A row given as {name: value}, in any key order, equals the positional row.
         Catches: columns matched by position after a CSV's columns were reordered."""
-        predictor = Predictor(tabular_checkpoint[0])
+        predictor = tabular_predictor
         row = feature_rows[0].tolist()
         named = dict(reversed(list(zip(FEATURE_NAMES, row, strict=True))))
         assert predictor.predict(named) == predictor.predict(row)
@@ -327,12 +357,12 @@ class TestTabularCheckpoint:
             pytest.param("1,2,3", TypeError, "sequence of 3 numbers", id="text"),
         ],
     )
-    def test_bad_rows_are_refused_clearly(self, tabular_checkpoint, row, error, message):
+    def test_bad_rows_are_refused_clearly(self, tabular_predictor, row, error, message):
         """A row of the wrong width, a NaN, a string, missing names or a name the model does
         not know fails naming the feature. Catches: NaN predictions returned with a label,
         columns silently broadcast, and a misspelt feature ignored beside the right ones."""
         with pytest.raises(error, match=message):
-            Predictor(tabular_checkpoint[0]).predict(row)
+            tabular_predictor.predict(row)
 
     def test_one_non_finite_row_in_a_batch_is_an_error(self, tabular_checkpoint, feature_rows):
         """When the model's logits are NaN for one row of a batch and finite for the others,
@@ -383,13 +413,13 @@ class TestCheckpointErrors:
             load_checkpoint(path)
 
     @pytest.mark.parametrize("kept_fraction", [0.0, 0.01, 0.5, 0.99])
-    def test_truncated_file_raises_a_clear_error(self, checkpoint_path, kept_fraction):
+    def test_truncated_file_raises_a_clear_error(self, saved_checkpoint, tmp_path, kept_fraction):
         """A file cut short anywhere raises CheckpointError naming the file.
         Catches: EOFError/RuntimeError/OSError from torch leaking to the caller."""
-        data = checkpoint_path.read_bytes()
-        checkpoint_path.write_bytes(data[: int(len(data) * kept_fraction)])
+        data, path = saved_checkpoint.read_bytes(), tmp_path / "model.pt"
+        path.write_bytes(data[: int(len(data) * kept_fraction)])
         with pytest.raises(CheckpointError, match=r"model\.pt.*truncated or corrupt"):
-            load_checkpoint(checkpoint_path)
+            load_checkpoint(path)
 
     def test_code_in_a_checkpoint_is_never_run(self, tmp_path):
         """Loading a pickle that would create a directory refuses it without running it.
@@ -408,59 +438,60 @@ class TestCheckpointErrors:
         assert marker.exists()
 
     @pytest.mark.parametrize("key", ["model_state", "tokenizer", "label_names"])
-    def test_missing_section_is_named(self, checkpoint_path, key):
+    def test_missing_section_is_named(self, damaged_checkpoint, key):
         """A checkpoint without one of its sections raises, naming the section.
         Catches: a KeyError deep in loading, or defaults silently filled in."""
-        rewrite_checkpoint(checkpoint_path, lambda payload: payload.pop(key))
+        path = damaged_checkpoint(lambda payload: payload.pop(key))
         with pytest.raises(CheckpointError, match=key):
-            load_checkpoint(checkpoint_path)
+            load_checkpoint(path)
 
-    def test_weights_missing_a_tensor_are_rejected(self, checkpoint_path):
+    def test_weights_missing_a_tensor_are_rejected(self, damaged_checkpoint):
         """Weights without one of the model's tensors raise, naming the tensor.
         Catches: load_state_dict(strict=False), which keeps that tensor's random init."""
-        rewrite_checkpoint(checkpoint_path, lambda payload: payload["model_state"].pop("head.bias"))
+        path = damaged_checkpoint(lambda payload: payload["model_state"].pop("head.bias"))
         with pytest.raises(CheckpointError, match=r"head\.bias"):
-            load_checkpoint(checkpoint_path)
+            load_checkpoint(path)
 
-    def test_weights_with_an_extra_tensor_are_rejected(self, checkpoint_path):
+    def test_weights_with_an_extra_tensor_are_rejected(self, damaged_checkpoint):
         """Weights with a tensor the model does not have raise, naming it.
         Catches: strict=False loading of weights saved from a different architecture."""
 
         def add_tensor(payload):
             payload["model_state"]["extra.weight"] = torch.zeros(1)
 
-        rewrite_checkpoint(checkpoint_path, add_tensor)
+        path = damaged_checkpoint(add_tensor)
         with pytest.raises(CheckpointError, match=r"extra\.weight"):
-            load_checkpoint(checkpoint_path)
+            load_checkpoint(path)
 
-    def test_weights_that_do_not_fit_the_config_are_rejected(self, checkpoint_path):
+    def test_weights_that_do_not_fit_the_config_are_rejected(self, damaged_checkpoint):
         """A config whose sizes differ from the saved weights raises CheckpointError.
         Catches: a config edited or saved from another model than the weights."""
 
         def widen(payload):
             payload["model_config"]["hidden_size"] = 32
 
-        rewrite_checkpoint(checkpoint_path, widen)
+        path = damaged_checkpoint(widen)
         with pytest.raises(CheckpointError, match=r"model\.pt.*size mismatch"):
-            load_checkpoint(checkpoint_path)
+            load_checkpoint(path)
 
-    def test_label_count_must_match_the_model(self, checkpoint_path):
+    def test_label_count_must_match_the_model(self, damaged_checkpoint):
         """Fewer label names than model outputs raises, giving both counts.
         Catches: predictions indexing past the end of the label list at serving time."""
-        rewrite_checkpoint(checkpoint_path, lambda payload: payload["label_names"].pop())
+        path = damaged_checkpoint(lambda payload: payload["label_names"].pop())
         with pytest.raises(CheckpointError, match="3 label names for a model with 4 classes"):
-            load_checkpoint(checkpoint_path)
+            load_checkpoint(path)
 
-    def test_baselines_must_fit_the_labels_and_the_tokenizer(self, tmp_path, model, tokenizer):
+    def test_baselines_must_fit_the_labels_and_the_tokenizer(
+        self, damaged_checkpoint, tmp_path, model, tokenizer
+    ):
         """Baselines counting other classes or another vocabulary are rejected, naming both
         sizes. Catches: baselines of another run, scored as if they belonged to this one."""
         labels = torch.arange(len(LABEL_NAMES))
         encoded = tokenizer.encode_batch(TEXTS[: len(LABEL_NAMES)], MAX_LENGTH)
         size = tokenizer.vocab_size
         other_vocabulary = Baselines.fit(labels, len(LABEL_NAMES), encoded, size + 1)
-        path = save_tiny_checkpoint(tmp_path / "model.pt", model, tokenizer)
-        rewrite_checkpoint(
-            path, lambda payload: payload.update(baselines=other_vocabulary.state_dict())
+        path = damaged_checkpoint(
+            lambda payload: payload.update(baselines=other_vocabulary.state_dict())
         )
         with pytest.raises(
             CheckpointError, match=f"tokens of {size + 1} ids, the tokenizer has {size}"
@@ -470,13 +501,13 @@ class TestCheckpointErrors:
         with pytest.raises(ValueError, match="baselines count 3 classes, for 4 labels"):
             save_tiny_checkpoint(tmp_path / "other.pt", model, tokenizer, baselines=three_classes)
 
-    def test_vocabulary_size_must_match_the_embedding(self, checkpoint_path, tokenizer):
+    def test_vocabulary_size_must_match_the_embedding(self, damaged_checkpoint, tokenizer):
         """A tokenizer with one word fewer than the model embeds raises, giving both sizes.
         Catches: serving with another vocabulary, where every id means a different word."""
-        rewrite_checkpoint(checkpoint_path, lambda payload: payload["tokenizer"]["vocab"].pop())
+        path = damaged_checkpoint(lambda payload: payload["tokenizer"]["vocab"].pop())
         size = tokenizer.vocab_size
         with pytest.raises(CheckpointError, match=f"{size - 1} tokens, the model embeds {size}"):
-            load_checkpoint(checkpoint_path)
+            load_checkpoint(path)
 
     @pytest.mark.parametrize(
         ("max_length", "message"),
@@ -485,12 +516,12 @@ class TestCheckpointErrors:
             (MAX_LENGTH + 1, f"exceeds the model's {MAX_LENGTH} positions"),
         ],
     )
-    def test_max_length_must_fit_the_model(self, checkpoint_path, max_length, message):
+    def test_max_length_must_fit_the_model(self, damaged_checkpoint, max_length, message):
         """A stored max_length below 1 or beyond the model's positions raises, naming both.
         Catches: a position-embedding index error on the first long request."""
-        rewrite_checkpoint(checkpoint_path, lambda payload: payload.update(max_length=max_length))
+        path = damaged_checkpoint(lambda payload: payload.update(max_length=max_length))
         with pytest.raises(CheckpointError, match=message):
-            load_checkpoint(checkpoint_path)
+            load_checkpoint(path)
 
     def test_save_refuses_parts_that_contradict_each_other(self, tmp_path, model, tokenizer):
         """Saving 3 label names for a 4-class model fails before writing anything.
@@ -502,12 +533,12 @@ class TestCheckpointErrors:
             )
         assert not path.exists()
 
-    def test_task_must_match_the_model(self, checkpoint_path):
+    def test_task_must_match_the_model(self, damaged_checkpoint):
         """A text model's checkpoint that claims to be tabular is refused, naming both.
         Catches: a predictor that trusts the task field and feeds rows to a text model."""
-        rewrite_checkpoint(checkpoint_path, lambda payload: payload.update(task="tabular"))
+        path = damaged_checkpoint(lambda payload: payload.update(task="tabular"))
         with pytest.raises(CheckpointError, match="task 'tabular', but its model serves 'text'"):
-            load_checkpoint(checkpoint_path)
+            load_checkpoint(path)
 
     def test_label_names_must_be_unique(self, tmp_path, model, tokenizer):
         """Two classes with one name fail at save time. Catches: a confidence that is not the
@@ -521,11 +552,11 @@ class TestCheckpointErrors:
                 max_length=8,
             )
 
-    def test_unknown_format_version_is_rejected(self, checkpoint_path):
+    def test_unknown_format_version_is_rejected(self, damaged_checkpoint):
         """A checkpoint from a newer format version raises instead of being misread."""
-        rewrite_checkpoint(checkpoint_path, lambda payload: payload.update(format_version=99))
+        path = damaged_checkpoint(lambda payload: payload.update(format_version=99))
         with pytest.raises(CheckpointError, match="format version 99"):
-            load_checkpoint(checkpoint_path)
+            load_checkpoint(path)
 
     def test_bare_state_dict_is_not_a_checkpoint(self, tmp_path, model):
         """A file from torch.save(model.state_dict()) raises, listing what is missing.
@@ -606,11 +637,10 @@ class TestInputValidation:
         with pytest.raises(ValueError, match=r"Input cannot be empty.*text 2"):
             predictor.predict_batch([TEXTS[0], TEXTS[1], "   "])
 
-    def test_non_finite_logits_are_an_error_not_a_prediction(self, checkpoint_path):
+    def test_non_finite_logits_are_an_error_not_a_prediction(self, damaged_checkpoint):
         """Finite but huge weights (1e38) overflow to NaN: predict raises ValueError instead of
         returning a label with confidence NaN. Catches serving garbage with a straight face."""
-        rewrite_checkpoint(
-            checkpoint_path,
+        path = damaged_checkpoint(
             lambda payload: [
                 tensor.fill_(1e38)
                 for tensor in payload["model_state"].values()
@@ -618,7 +648,7 @@ class TestInputValidation:
             ],
         )
         with pytest.raises(ValueError, match="NaN or infinity"):
-            Predictor(checkpoint_path).predict(TEXTS[0])
+            Predictor(path).predict(TEXTS[0])
 
     def test_an_enormous_batch_size_is_run_in_bounded_chunks(self, own_predictor):
         """batch_size=10**9 on 1,100 texts runs forward passes of at most MAX_BATCH_SIZE
@@ -747,10 +777,9 @@ class TestTrainServeParity:
             assert encoded["input_ids"][row].equal(dataset[index]["input_ids"])
             assert encoded["attention_mask"][row].equal(dataset[index]["attention_mask"])
 
-    def test_predictor_predicts_like_the_model_on_training_inputs(self, checkpoint_path, model):
+    def test_predictor_predicts_like_the_model_on_training_inputs(self, predictor, model):
         """For raw messy text, the Predictor's probabilities equal the model's on the
         TextDataset item of that text. Catches: any train/serve preprocessing skew."""
-        predictor = Predictor(checkpoint_path)
         dataset = TextDataset(
             self.MESSY_TEXTS, max_length=MAX_LENGTH, tokenizer=predictor.tokenizer
         )
@@ -799,19 +828,19 @@ class TestServingMode:
         assert seen == [True]
         assert torch.is_grad_enabled()
 
-    def test_device_argument_is_honoured(self, checkpoint_path):
+    def test_device_argument_is_honoured(self, saved_checkpoint):
         """Predictor(device=...) puts the model on that device; None means the CPU."""
-        assert Predictor(checkpoint_path).device == torch.device("cpu")
-        explicit = Predictor(checkpoint_path, device=torch.device("cpu"))
+        assert Predictor(saved_checkpoint).device == torch.device("cpu")
+        explicit = Predictor(saved_checkpoint, device=torch.device("cpu"))
         assert {p.device for p in explicit.model.parameters()} == {torch.device("cpu")}
 
     @pytest.mark.gpu
-    def test_gpu_predictions_match_cpu(self, checkpoint_path):
+    def test_gpu_predictions_match_cpu(self, saved_checkpoint):
         """On CUDA the predictor gives the CPU's labels and probabilities (tolerance 1e-4).
         Catches: inputs left on the CPU, or outputs not moved back before .tolist()."""
-        on_gpu_predictor = Predictor(checkpoint_path, device="cuda")
+        on_gpu_predictor = Predictor(saved_checkpoint, device="cuda")
         assert {p.device.type for p in on_gpu_predictor.model.parameters()} == {"cuda"}
-        cpu = Predictor(checkpoint_path).predict_batch(TEXTS)
+        cpu = Predictor(saved_checkpoint).predict_batch(TEXTS)
         gpu = on_gpu_predictor.predict_batch(TEXTS)
         for on_cpu, on_gpu in zip(cpu, gpu, strict=True):
             assert on_gpu["label"] == on_cpu["label"]
@@ -880,14 +909,12 @@ class TestUntrustedCheckpointFiles:
         assert "\n" not in str(refusal.value)
 
     @pytest.mark.parametrize("value", [float("nan"), float("inf"), -float("inf")])
-    def test_non_finite_weights_are_refused_naming_the_tensor(self, checkpoint_path, value):
+    def test_non_finite_weights_are_refused_naming_the_tensor(self, damaged_checkpoint, value):
         """A NaN or infinite weight is refused, naming its tensor. Catches serving a model
         whose every confidence is NaN (which is not even valid JSON)."""
-        rewrite_checkpoint(
-            checkpoint_path, lambda payload: payload["model_state"]["head.bias"].fill_(value)
-        )
+        path = damaged_checkpoint(lambda payload: payload["model_state"]["head.bias"].fill_(value))
         with pytest.raises(CheckpointError, match=r"tensor head\.bias holds NaN or infinite"):
-            load_checkpoint(checkpoint_path)
+            load_checkpoint(path)
 
     def test_a_compressed_entry_is_refused(self, checkpoint_path):
         """An archive whose entries are deflated is refused before anything inflates. Catches
@@ -909,14 +936,14 @@ class TestUntrustedCheckpointFiles:
         ],
     )
     def test_a_config_larger_than_its_weights_is_refused_before_building(
-        self, checkpoint_path, edit, message
+        self, damaged_checkpoint, edit, message
     ):
         """A config declaring a billion positions or words, or 100,000 layers, over a few
         KB of weights is refused in milliseconds. Catches building the model before comparing
         its sizes with the file: a small file then costs gigabytes and minutes."""
-        rewrite_checkpoint(checkpoint_path, lambda payload: payload["model_config"].update(edit))
+        path = damaged_checkpoint(lambda payload: payload["model_config"].update(edit))
         with pytest.raises(CheckpointError, match=message):
-            load_checkpoint(checkpoint_path)
+            load_checkpoint(path)
 
     @pytest.mark.parametrize(
         "edit",
@@ -930,12 +957,12 @@ class TestUntrustedCheckpointFiles:
         ],
         ids=lambda edit: next(iter(edit)),
     )
-    def test_fields_of_the_wrong_type_are_refused_in_one_line(self, checkpoint_path, edit):
+    def test_fields_of_the_wrong_type_are_refused_in_one_line(self, damaged_checkpoint, edit):
         """A field of the wrong type gives one CheckpointError line naming the field.
         Catches a TypeError or RuntimeError traceback from deep inside loading."""
-        rewrite_checkpoint(checkpoint_path, lambda payload: payload.update(edit))
+        path = damaged_checkpoint(lambda payload: payload.update(edit))
         with pytest.raises(CheckpointError, match=next(iter(edit)).replace("_", ".")) as refusal:
-            load_checkpoint(checkpoint_path)
+            load_checkpoint(path)
         assert "\n" not in str(refusal.value)
 
     @pytest.mark.parametrize(
@@ -946,47 +973,47 @@ class TestUntrustedCheckpointFiles:
         ],
     )
     def test_config_values_that_cannot_build_a_model_are_refused(
-        self, checkpoint_path, edit, message
+        self, damaged_checkpoint, edit, message
     ):
         """dropout=nan or num_heads=0 is refused with one line. Catches the ZeroDivisionError
         or ValueError traceback the model's constructor raises."""
-        rewrite_checkpoint(checkpoint_path, lambda payload: payload["model_config"].update(edit))
+        path = damaged_checkpoint(lambda payload: payload["model_config"].update(edit))
         with pytest.raises(CheckpointError, match=message):
-            load_checkpoint(checkpoint_path)
+            load_checkpoint(path)
 
-    def test_shared_lists_of_2_to_the_40_leaves_are_refused_at_once(self, checkpoint_path):
+    def test_shared_lists_of_2_to_the_40_leaves_are_refused_at_once(self, damaged_checkpoint):
         """label_names made of a list shared 4 ways 20 levels deep (2**40 leaves in a few
         hundred bytes: pickle stores a repeated list as a reference) are refused in one
         line. Catches a walk, comparison or repr of the labels that never ends."""
         bomb: list[object] = ["a"]
         for _ in range(20):
             bomb = [bomb] * 4
-        rewrite_checkpoint(checkpoint_path, lambda payload: payload.update(label_names=bomb))
+        path = damaged_checkpoint(lambda payload: payload.update(label_names=bomb))
         with pytest.raises(CheckpointError, match=r"holds more than \d+ values") as refusal:
-            load_checkpoint(checkpoint_path)
+            load_checkpoint(path)
         assert len(str(refusal.value)) < 300
 
-    def test_data_nested_deeper_than_the_limit_is_refused(self, checkpoint_path):
+    def test_data_nested_deeper_than_the_limit_is_refused(self, damaged_checkpoint):
         """label_names nested 200 lists deep are refused in one line, not a RecursionError
         from whatever walks them. Catches a recursive check (a crafted pickle nests 20,000
         deep without recursing, since the unpickler is iterative)."""
         deep: list[object] = ["a"]
         for _ in range(200):
             deep = [deep]
-        rewrite_checkpoint(checkpoint_path, lambda payload: payload.update(label_names=deep))
+        path = damaged_checkpoint(lambda payload: payload.update(label_names=deep))
         with pytest.raises(CheckpointError, match=r"nests data more than \d+ levels deep"):
-            load_checkpoint(checkpoint_path)
+            load_checkpoint(path)
 
-    def test_an_integer_of_hundreds_of_digits_is_refused(self, checkpoint_path):
+    def test_an_integer_of_hundreds_of_digits_is_refused(self, damaged_checkpoint):
         """A 400-digit hidden_size is refused, naming its width in bits. Catches arithmetic
         or printing on an integer no real config holds (str() of it is refused by Python)."""
-        rewrite_checkpoint(
-            checkpoint_path, lambda payload: payload["model_config"].update(hidden_size=10**400)
+        path = damaged_checkpoint(
+            lambda payload: payload["model_config"].update(hidden_size=10**400)
         )
         with pytest.raises(CheckpointError, match=r"an integer of \d+ bits"):
-            load_checkpoint(checkpoint_path)
+            load_checkpoint(path)
 
-    def test_a_stride_zero_view_is_refused(self, checkpoint_path):
+    def test_a_stride_zero_view_is_refused(self, damaged_checkpoint):
         """A weight saved as a stride-0 view of one float (the shape the config wants, one
         number of storage) is refused. Catches a file of kilobytes that loads as a model of
         gigabytes: the view passes every shape check and load_state_dict copies it out."""
@@ -995,11 +1022,11 @@ class TestUntrustedCheckpointFiles:
             weight = payload["model_state"]["token_embedding.weight"]
             payload["model_state"]["token_embedding.weight"] = torch.zeros(1).expand_as(weight)
 
-        rewrite_checkpoint(checkpoint_path, expand)
+        path = damaged_checkpoint(expand)
         with pytest.raises(CheckpointError, match=r"viewing \d+ bytes of storage"):
-            load_checkpoint(checkpoint_path)
+            load_checkpoint(path)
 
-    def test_tensors_claiming_more_bytes_than_the_file_are_refused(self, checkpoint_path):
+    def test_tensors_claiming_more_bytes_than_the_file_are_refused(self, damaged_checkpoint):
         """A thousand references to one weight (each a few bytes in the pickle) are
         refused: the tensors together claim more bytes than the file has. Catches a
         budget counted per tensor object only."""
@@ -1008,12 +1035,12 @@ class TestUntrustedCheckpointFiles:
             weight = payload["model_state"]["token_embedding.weight"]
             payload["padding"] = [weight] * 1000
 
-        rewrite_checkpoint(checkpoint_path, repeat)
+        path = damaged_checkpoint(repeat)
         with pytest.raises(CheckpointError, match=r"its tensors claim \d+ bytes"):
-            load_checkpoint(checkpoint_path)
+            load_checkpoint(path)
 
     @pytest.mark.parametrize("layout", ["sparse", "meta"])
-    def test_weights_that_are_not_dense_cpu_tensors_are_refused(self, checkpoint_path, layout):
+    def test_weights_that_are_not_dense_cpu_tensors_are_refused(self, damaged_checkpoint, layout):
         """A sparse or meta-device weight is refused in one line. Catches the RuntimeError
         load_state_dict raises on them, deep in the model."""
 
@@ -1022,17 +1049,17 @@ class TestUntrustedCheckpointFiles:
             swapped = weight.to_sparse() if layout == "sparse" else weight.to("meta")
             payload["model_state"]["head.weight"] = swapped
 
-        rewrite_checkpoint(checkpoint_path, replace_weight)
+        path = damaged_checkpoint(replace_weight)
         with pytest.raises(CheckpointError, match="a checkpoint holds dense CPU tensors"):
-            load_checkpoint(checkpoint_path)
+            load_checkpoint(path)
 
     @pytest.mark.parametrize("source", [["path"], "data.csv", {"path": [1]}])
-    def test_a_data_source_of_the_wrong_type_is_refused(self, checkpoint_path, source):
+    def test_a_data_source_of_the_wrong_type_is_refused(self, damaged_checkpoint, source):
         """data_source as a list, a string or a record holding a list is refused naming the
         field. Catches a TypeError when evaluate reads it to rebuild the test split."""
-        rewrite_checkpoint(checkpoint_path, lambda payload: payload.update(data_source=source))
+        path = damaged_checkpoint(lambda payload: payload.update(data_source=source))
         with pytest.raises(CheckpointError, match="data_source must be") as refusal:
-            load_checkpoint(checkpoint_path)
+            load_checkpoint(path)
         assert "\n" not in str(refusal.value)
 
     def test_a_max_length_beyond_the_limit_is_refused_for_a_model_without_positions(
@@ -1041,9 +1068,10 @@ class TestUntrustedCheckpointFiles:
         """A bag-of-n-grams checkpoint (no position table to compare with) declaring
         max_length 3e7 is refused. Catches encoding every text to 30 million ids at
         serving: 5 GB for one batch, then a traceback."""
-        path = tmp_path / "model.pt"
-        path.write_bytes(trained_checkpoint.read_bytes())
-        rewrite_checkpoint(path, lambda payload: payload.update(max_length=30_000_000))
+        contents = torch.load(trained_checkpoint, weights_only=True)
+        path = save_edited(
+            contents, lambda payload: payload.update(max_length=30_000_000), tmp_path / "model.pt"
+        )
         with pytest.raises(CheckpointError, match=r"max_length 30000000 exceeds the \d+"):
             load_checkpoint(path)
 
