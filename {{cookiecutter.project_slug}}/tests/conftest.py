@@ -65,6 +65,7 @@ CONTRACT_MODELS: dict[str, dict[str, Any]] = {
         "num_buckets": 256,  # collisions do not matter here; a small table keeps it fast
         "num_subword_buckets": 256,
     },
+    "cnn": {"in_channels": 3, "hidden_size": 8, "num_outputs": 3, "num_blocks": 2, "dropout": 0.1},
     "mlp": {"in_features": 10, "hidden_size": 32, "num_outputs": 3, "dropout": 0.1},
     "transformer": {
         "vocab_size": 64,
