@@ -37,6 +37,31 @@ BASELINES = "tests/unit/test_baselines.py"
 CALIBRATION = "tests/unit/test_calibration.py"
 REGRESSION_TARGETS = "tests/integration/test_regression_targets.py"
 REGRESSION_METRICS = "tests/unit/test_regression_metrics.py"
+IMAGES = "tests/unit/test_images.py"
+IMAGE_SERVING = "tests/integration/test_image_serving.py"
+
+# What the Predictor does with image files; the serving skews below replace it. Each skew
+# is what a hand-written serving script does: its own decode, resize and normalisation.
+SERVED_IMAGES = "        return self.image_preprocessing.encode(paths).to(dtype)\n"
+
+
+def served_with(resize: str, scale: str = "max") -> str:
+    """Serving code that letterboxes (or, with ``scale`` "min", centre-crops) by itself,
+    calling torchvision's resize with the keyword arguments ``resize``."""
+    return f"""        from torchvision.transforms.v2 import functional as transforms
+
+        from ..data import decode_pixels
+
+        prep = self.image_preprocessing
+        images = []
+        for path in paths:
+            image = decode_pixels(path, prep.channels)
+            scale = prep.size / {scale}(image.shape[-2:])
+            shape = [max(1, round(side * scale)) for side in image.shape[-2:]]
+            resized = transforms.resize(image, shape, {resize})
+            images.append(transforms.center_crop(resized, [prep.size, prep.size]))
+        return prep.normalize(torch.stack(images)).to(dtype)
+"""
 
 
 @dataclass(frozen=True)
@@ -55,6 +80,7 @@ class SeededBug:
     new: str
     tests: tuple[str, ...]
     also: tuple[tuple[str, str], ...] = ()
+    needs_torchvision: bool = False  # an image bug: skipped where the images extra is missing
 
     def apply_to(self, project: Path) -> None:
         source = project / PACKAGE / self.path
@@ -1273,6 +1299,137 @@ CATALOGUE = [
         new="            nn.ReLU(),\n",
         tests=(MODELS,),
     ),
+    # --- images: train/serve skew (issue 22) -----------------------------------------------
+    # Serving resizes without antialiasing: each served pixel samples a few of its area.
+    SeededBug(
+        "serving_resize_without_antialias",
+        "image skew",
+        "inference/predictor.py",
+        old=SERVED_IMAGES,
+        new=served_with("antialias=False"),
+        tests=(IMAGE_SERVING,),
+        needs_torchvision=True,
+    ),
+    # Serving with another interpolation (nearest, OpenCV's and PIL's old default).
+    SeededBug(
+        "serving_nearest_interpolation",
+        "image skew",
+        "inference/predictor.py",
+        old=SERVED_IMAGES,
+        new=served_with("interpolation=transforms.InterpolationMode.NEAREST"),
+        tests=(IMAGE_SERVING,),
+        needs_torchvision=True,
+    ),
+    # Serving crops: shorter side to the size, then a centre crop training never made.
+    SeededBug(
+        "serving_centre_crop",
+        "image skew",
+        "inference/predictor.py",
+        old=SERVED_IMAGES,
+        new=served_with("antialias=True", scale="min"),
+        tests=(IMAGE_SERVING,),
+        needs_torchvision=True,
+    ),
+    # Serving feeds BGR (OpenCV's channel order) to a model trained on RGB.
+    SeededBug(
+        "serving_bgr_channel_order",
+        "image skew",
+        "inference/predictor.py",
+        old=SERVED_IMAGES,
+        new="        return self.image_preprocessing.encode(paths).flip(1).to(dtype)\n",
+        tests=(IMAGE_SERVING,),
+        needs_torchvision=True,
+    ),
+    # Serving normalises with ImageNet's constants instead of the training statistics.
+    SeededBug(
+        "serving_imagenet_constants",
+        "image skew",
+        "inference/predictor.py",
+        old=SERVED_IMAGES,
+        new="""        pixels = self.image_preprocessing.pixels(paths).float() / 255
+        mean = torch.tensor([0.485, 0.456, 0.406])[:, None, None]
+        std = torch.tensor([0.229, 0.224, 0.225])[:, None, None]
+        return ((pixels - mean) / std).to(dtype)
+""",
+        tests=(IMAGE_SERVING,),
+        needs_torchvision=True,
+    ),
+    # Augmentation left on at serving: every request sees a random crop and flip.
+    SeededBug(
+        "serving_augments_images",
+        "image skew",
+        "inference/predictor.py",
+        old=SERVED_IMAGES,
+        new="""        from ..data import ImageAugmentation
+
+        augment = ImageAugmentation(crop_scale=0.8, flip=0.5)
+        return augment(self.image_preprocessing.encode(paths)).to(dtype)
+""",
+        tests=(IMAGE_SERVING,),
+        needs_torchvision=True,
+    ),
+    # --- images: data and preprocessing ------------------------------------------------------
+    # The channel statistics fitted on every split, the test images included.
+    SeededBug(
+        "image_statistics_with_the_test_images",
+        "image data",
+        "task.py",
+        old="        image = fit_image_preprocessing(image_files(train), config)\n",
+        new="""        every = [file for part in data.splits.values() for file in image_files(part)]
+        image = fit_image_preprocessing(every, config)
+""",
+        tests=(DATA_CONTRACT,),
+        needs_torchvision=True,
+    ),
+    # Classes numbered in the order the folders (files) come, not by the project's rule.
+    SeededBug(
+        "classes_in_listing_order",
+        "image data",
+        "task.py",
+        old='        names = label_names(splits["train"].labels)\n',
+        new='        names = tuple(dict.fromkeys(splits["train"].labels))\n',
+        tests=(IMAGES,),
+        needs_torchvision=True,
+    ),
+    # The EXIF orientation ignored: portrait phone photos are seen lying on their side.
+    SeededBug(
+        "exif_orientation_ignored",
+        "image data",
+        "data/images.py",
+        old="apply_exif_orientation=True",
+        new="apply_exif_orientation=False",
+        tests=(IMAGES,),
+        needs_torchvision=True,
+    ),
+    # The shared resize stretches every image to the square: aspect ratios are lost.
+    SeededBug(
+        "images_stretched_to_the_square",
+        "image data",
+        "data/images.py",
+        old="    shape = [max(1, round(height * scale)), max(1, round(width * scale))]\n",
+        new="    shape = [size, size]\n",
+        tests=(IMAGES,),
+        needs_torchvision=True,
+    ),
+    # Batches handed to the model channels-last (B, H, W, C), as images are stored.
+    SeededBug(
+        "images_channels_last",
+        "image data",
+        "data/images.py",
+        old="        return (pixels.float() / 255 - mean) / std\n",
+        new="        return ((pixels.float() / 255 - mean) / std).permute(0, 2, 3, 1)\n",
+        tests=(IMAGE_SERVING,),
+        needs_torchvision=True,
+    ),
+    # The CNN's BatchNorm normalises with the batch's statistics in eval mode too.
+    SeededBug(
+        "cnn_batch_norm_without_running_statistics",
+        "architecture",
+        "models/cnn.py",
+        old="                nn.BatchNorm2d(width),\n",
+        new="                nn.BatchNorm2d(width, track_running_stats=False),\n",
+        tests=(MODEL_CONTRACT,),
+    ),
 ]
 
 # The fast tier in the order a bug's run goes through it: the regression (golden) tier last,
@@ -1330,6 +1487,8 @@ def test_the_generated_suite_catches(bug, project, run_generated_tests, record_p
 
     A collection or usage error (exit 2-4) is not a catch: the seeded code must be valid.
     """
+    if bug.needs_torchvision:
+        pytest.importorskip("torchvision", reason="image bugs need torchvision to be caught")
     caught_by: list[str] = []
     try:
         bug.apply_to(project)
