@@ -24,6 +24,7 @@ from {{ cookiecutter.module_name }}.data import (
     ImagePreprocessing,
     decode_pixels,
     examples_from_folder,
+    image_paths,
     inspect_image,
     letterbox,
     read_table,
@@ -282,6 +283,50 @@ class TestImageSources:
         save_image(root / "stray.png", torch.zeros(4, 4))
         with pytest.raises(DataError, match=r"stray\.png: a file beside the class folders"):
             examples_from_folder(root)
+
+    def test_class_folders_are_refused_as_a_regression_target(self, tmp_path):
+        """--target regression on class folders is refused: folder names are classes."""
+        root = write_image_folder(tmp_path, per_class=2)
+        with pytest.raises(DataError, match="class folders hold classes"):
+            examples_from_folder(root, target="regression")
+
+    def test_a_folder_without_images_is_refused(self, tmp_path):
+        """Empty class folders (or none) are refused, saying the layout expected."""
+        (tmp_path / "cats").mkdir()
+        with pytest.raises(DataError, match=r"no images in class folders \(expected"):
+            examples_from_folder(tmp_path)
+
+    def test_only_a_folder_lists_images(self, tmp_path):
+        """image_paths of a file (not a folder) is refused in one line."""
+        path = save_image(tmp_path / "one.png", torch.zeros(4, 4))
+        with pytest.raises(DataError, match=r"one\.png: not a folder"):
+            image_paths(path)
+
+    @pytest.mark.parametrize(
+        ("rows", "spec", "message"),
+        [
+            ([{"path": "a.png", "label": "x"}], {}, r"no column 'file' .*--image-column"),
+            ([{"file": "a.png", "kind": "x"}], {}, r"no label column 'label' .*--label-column"),
+            ([{"file": " ", "label": "x"}], {}, r"images\.csv:2, column 'file': an image path"),
+        ],
+    )
+    def test_a_table_of_images_is_checked(self, tmp_path, write_table, rows, spec, message):
+        """A missing image or label column, or a blank path, is refused naming the table."""
+        table = write_table(tmp_path / "images.csv", rows)
+        with pytest.raises(DataError, match=message):
+            load_data(DataSpec(path=table, image_column="file", **spec))
+
+    def test_a_table_of_images_can_hold_numbers_to_regress(self, tmp_path, write_table):
+        """With --target regression the label column's numbers are the targets."""
+        write_image_folder(tmp_path / "files", per_class=4)
+        paths = sorted(tmp_path.glob("files/*/*.png"))
+        rows = [
+            {"file": p.relative_to(tmp_path).as_posix(), "label": i} for i, p in enumerate(paths)
+        ]
+        table = write_table(tmp_path / "images.csv", rows)
+        data = load_data(DataSpec(path=table, image_column="file", target="regression"))
+        values = sorted(value for split in data.splits.values() for value in split.values())
+        assert values == [float(index) for index in range(len(paths))]
 
     def test_a_table_names_images_relative_to_itself(self, tmp_path, write_table):
         """An image column's paths are read from the table's folder, not the working
