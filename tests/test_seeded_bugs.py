@@ -782,8 +782,8 @@ CATALOGUE = [
         "evaluate_scores_the_validation_split",
         "wiring",
         "task.py",
-        old='return load_data(spec_from_source(predictor.data_source)).splits["test"]',
-        new='return load_data(spec_from_source(predictor.data_source)).splits["validation"]',
+        old='    return data.splits["test"]\n',
+        new='    return data.splits["validation"]\n',
         tests=(CLI,),
     ),
     # The metrics' names swapped in the report: accuracy printed as macro F1.
@@ -934,9 +934,9 @@ CATALOGUE = [
         "baselines",
         "task.py",
         old='        prepared.splits["train"],\n        prepared.targets("train"),\n'
-        "        len(prepared.label_names),\n    )\n",
+        "        len(prepared.label_names),\n",
         new='        prepared.splits["test"],\n        prepared.targets("test"),\n'
-        "        len(prepared.label_names),\n    )\n",
+        "        len(prepared.label_names),\n",
         # The same edit fits a regressor's mean and ridge baselines on the test split.
         tests=(TRAINING, REGRESSION_TARGETS),
     ),
@@ -995,7 +995,12 @@ CATALOGUE = [
         "task.py",
         old='        target=source["target"],\n',
         new="",
-        also=(("        target=predictor.target,\n", ""),),
+        also=(
+            (
+                "        feature_columns=features,\n        target=predictor.target,\n",
+                "        feature_columns=features,\n",
+            ),
+        ),
         tests=(REGRESSION_TARGETS,),
     ),
     # A help text with a bare "%": argparse %-formats it, and `train --help` crashes.
@@ -1109,8 +1114,8 @@ CATALOGUE = [
         "predictor_refuses_only_all_non_finite_logits",
         "extreme-case",
         "inference/predictor.py",
-        old="        if not bool(torch.isfinite(logits).all()):\n",
-        new="        if not bool(torch.isfinite(logits).any()):\n",
+        old="        if not bool(torch.isfinite(outputs).all()):\n",
+        new="        if not bool(torch.isfinite(outputs).any()):\n",
         tests=(INFERENCE,),
     ),
     # 3. An expected value from the code under test: the default batch size halved, which the
@@ -1246,8 +1251,8 @@ CATALOGUE = [
         "validation_file_features_in_its_own_order",
         "column-set",
         "task.py",
-        old="                feature_columns=examples.feature_names or None,\n",
-        new="                feature_columns=None,\n",
+        old="        feature_columns=(like.feature_names or None) if like is not None else None,\n",
+        new="        feature_columns=None,\n",
         tests=(SOURCES,),
     ),
     # 6. Features taken in the file's column order, not the model's: a file with the same
