@@ -513,20 +513,19 @@ def table_source(
 
 
 def image_folder_source(folder: Path, split_seed: int) -> LoadedSource:
-    """Class folders of 60 tiny PNGs, three of them byte-identical copies of another of
-    their class (which must land in one split with it)."""
+    """Class folders of 37 tiny PNGs, one of them a byte-identical copy of another of its
+    class under another name (which must land in one split with it)."""
     needs_torchvision()
-    root = write_image_folder(folder / "images", per_class=20)
-    for index in range(3):
-        (root / "left" / f"copy{index}.png").write_bytes((root / "left" / "0.png").read_bytes())
+    root = write_image_folder(folder / "images", per_class=12)
+    (root / "left" / "copy.png").write_bytes((root / "left" / "0.png").read_bytes())
     rows = [(inspect_image(path), path.parent.name) for path in sorted(root.glob("*/*.png"))]
     return LoadedSource(load_data(DataSpec(path=root, split_seed=split_seed)), rows)
 
 
 def image_table_source(folder: Path, split_seed: int) -> LoadedSource:
-    """A CSV naming 60 tiny PNGs by paths relative to it, in a sub-folder."""
+    """A CSV naming 36 tiny PNGs by paths relative to it, in a sub-folder."""
     needs_torchvision()
-    write_image_folder(folder / "files", per_class=20)
+    write_image_folder(folder / "files", per_class=12)
     records = [
         {"file": path.relative_to(folder).as_posix(), "label": path.parent.name}
         for path in sorted(folder.glob("files/*/*.png"))
