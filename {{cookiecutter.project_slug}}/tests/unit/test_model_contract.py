@@ -221,7 +221,7 @@ def save_image_model(
 ) -> tuple[nn.Module, list, dict[str, torch.Tensor]]:
     """``save_for_serving`` for an image model: PNG files of random pixels, and the
     preprocessing (letterbox to IMAGE_SIZE, statistics of those pixels) saved beside it."""
-    pytest.importorskip("torchvision", reason="image models are served with torchvision")
+    pytest.importorskip("torchvision", reason="images need the images extra (torchvision)")
     from PIL import Image
 
     model = build_kind(name, kind)
