@@ -223,7 +223,7 @@ class TestAnswerProperties:
         (a lone "{{") stop cookiecutter itself before anything is written (README)."""
         outcomes = {"baked": 0, "refused": 0, "not Jinja": 0}
 
-        @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+        @settings(max_examples=36, deadline=None, suppress_health_check=[HealthCheck.too_slow])
         @given(answers=ANSWERS)
         def refused_cleanly_or_working(answers):
             output_dir = tmp_path_factory.mktemp("answers")

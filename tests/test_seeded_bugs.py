@@ -37,6 +37,7 @@ BASELINES = "tests/unit/test_baselines.py"
 CALIBRATION = "tests/unit/test_calibration.py"
 REGRESSION_TARGETS = "tests/integration/test_regression_targets.py"
 REGRESSION_METRICS = "tests/unit/test_regression_metrics.py"
+EVALUATION = "tests/integration/test_evaluation.py"
 IMAGES = "tests/unit/test_images.py"
 IMAGE_SERVING = "tests/integration/test_image_serving.py"
 
@@ -795,7 +796,7 @@ CATALOGUE = [
         '        "macro_f1": macro_f1(predicted, targets, num_classes=len(names)),\n',
         new='        "accuracy": macro_f1(predicted, targets, num_classes=len(names)),\n'
         '        "macro_f1": model_accuracy,\n',
-        tests=(CLI,),
+        tests=(EVALUATION,),
     ),
     # The history's train_loss is the validation loss: overfitting becomes invisible.
     SeededBug(
@@ -830,7 +831,7 @@ CATALOGUE = [
         "task.py",
         old="max_length = config.max_length or min(covering, LONGEST_SEQUENCE)",
         new="max_length = min(covering, LONGEST_SEQUENCE)",
-        tests=(CLI,),
+        tests=(TRAINING,),
     ),
     # The normaliser not saved: serving feeds raw, unscaled features to the model.
     SeededBug(

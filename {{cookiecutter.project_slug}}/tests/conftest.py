@@ -224,7 +224,10 @@ def pytest_collection_finish(session: pytest.Session) -> None:
 
 def reseed_torch(item: pytest.Item) -> None:
     """Seed torch from pytest-randomly's seed and the test's id, as pytest-randomly seeds
-    random and NumPy, so `--randomly-seed=N` reproduces a test's torch draws too.
+    random and NumPy, so `--randomly-seed=N` reproduces a test's torch draws too. Under
+    `-p no:randomly` the seed is the test's id alone: a test's draws then never depend on
+    which tests ran before it (a chain that a deselection or a Hypothesis example count
+    would change), so a failure there reproduces when the test runs alone.
 
     Here rather than in a `pytest_randomly.random_seeder` entry point: that would need the
     package installed, ship in its wheel, and make every environment that has
@@ -235,13 +238,14 @@ def reseed_torch(item: pytest.Item) -> None:
     initialised: twice per test on pytest's deep stack, that was the suite's largest
     cost. The CPU generator and, where there is one, CUDA are all these tests use.
     """
-    if item.config.pluginmanager.has_plugin("randomly") and item.config.getoption(
-        "randomly_reset_seed"
-    ):
-        seed = item.config.getoption("randomly_seed") + zlib.crc32(item.nodeid.encode())
-        torch.default_generator.manual_seed(seed)
-        if torch.cuda.is_available():
-            torch.cuda.manual_seed_all(seed)  # lazily, if CUDA is not initialised yet
+    randomly = item.config.pluginmanager.has_plugin("randomly")
+    if randomly and not item.config.getoption("randomly_reset_seed"):
+        return  # --randomly-dont-reset-seed: one stream through the run, as asked
+    base = item.config.getoption("randomly_seed") if randomly else 0
+    seed = base + zlib.crc32(item.nodeid.encode())
+    torch.default_generator.manual_seed(seed)
+    if torch.cuda.is_available():
+        torch.cuda.manual_seed_all(seed)  # lazily, if CUDA is not initialised yet
 
 
 def pytest_runtest_call(item: pytest.Item) -> None:
@@ -468,7 +472,9 @@ def write_table(path: Path, rows: Sequence[dict]) -> Path:
         path.write_text("".join(json.dumps(row) + "\n" for row in rows), encoding="utf-8")
     else:
         with path.open("w", newline="", encoding="utf-8") as file:
-            writer = csv.DictWriter(file, fieldnames=list(rows[0]))
+            # "\n", not the csv module's "\r\n": a golden file's bytes stay the same
+            # whichever engine renders it (copier's Jinja writes every newline as "\n").
+            writer = csv.DictWriter(file, fieldnames=list(rows[0]), lineterminator="\n")
             writer.writeheader()
             writer.writerows(rows)
     return path

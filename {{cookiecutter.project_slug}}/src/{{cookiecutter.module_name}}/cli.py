@@ -367,8 +367,6 @@ def _same_file(first: Path, second: Path) -> bool:
 
 def _evaluate(args: argparse.Namespace) -> None:
     predictor = Predictor(args.model)
-    if args.report is not None and predictor.target != "classification":
-        raise UsageError("evaluate: --report draws a classifier's figures; this is a regressor")
     if args.report is not None:
         recorded = (predictor.data_source or {}).get("hashes", {})
         inputs = [args.model, *([args.data] if args.data else []), *map(Path, recorded)]
@@ -383,7 +381,7 @@ def _evaluate(args: argparse.Namespace) -> None:
     record = {**scored, **score(predictor, examples)}
     _print_json(record)
     if args.report is not None:
-        write_report(args.report, record, predictor.history)
+        write_report(args.report, record, predictor.history, predictor.target)
 
 
 def _predict(args: argparse.Namespace) -> None:

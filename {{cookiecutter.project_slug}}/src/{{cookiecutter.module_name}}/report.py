@@ -2,13 +2,18 @@
 
 The report is drawn from the record ``evaluate`` prints (``task.score``) and the
 checkpoint's per-epoch history, nothing else, so every number in it is one of the JSON's:
-``report.md`` shows the metrics, the baselines and the per-class scores beside three PNG
-images of ``IMAGE_SIZE`` pixels:
+``report.md`` shows the metrics and the baselines beside PNG images of ``IMAGE_SIZE``
+pixels. A classifier's page adds the per-class scores, and its images are:
 
 - ``confusion_matrix.png``: rows are the true labels, columns the predicted ones, each cell
   annotated with its count;
 - ``reliability.png``: accuracy against mean confidence in the very bins of the ECE;
 - ``learning_curves.png``: training and validation loss, and validation accuracy, by epoch.
+
+A regressor's images are ``binned_targets.png`` (the mean target against the mean
+prediction in bins of the predictions' range: bias shows as a bin off the diagonal),
+``residuals.png`` (the histogram of target - prediction) and ``learning_curves.png`` (with
+the validation RMSE).
 
 It writes ``metrics.json`` (the printed record) too. matplotlib is an optional dependency
 (the ``report`` extra); it draws on figures of its own, rendered by the Agg backend, so no
@@ -20,12 +25,14 @@ from __future__ import annotations
 
 import importlib
 import io
+import itertools
 import json
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .atomic import write_atomically
+from .data import Target
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -33,11 +40,13 @@ if TYPE_CHECKING:
 INSTALL_HINT = "pip install -e '.[report]' (or: uv sync --extra report)"
 DPI = 100
 IMAGE_SIZE = (800, 600)  # pixels of every image, width by height
-REPORT_FILES = (
+REPORT_FILES = (  # every file either kind of report may write
     "report.md",
     "metrics.json",
     "confusion_matrix.png",
     "reliability.png",
+    "binned_targets.png",
+    "residuals.png",
     "learning_curves.png",
 )
 
@@ -65,16 +74,26 @@ def check_report_folder(folder: Path, inputs: Sequence[Path]) -> None:
 
 
 def write_report(
-    folder: Path, record: Mapping[str, Any], history: Sequence[Mapping[str, float]]
+    folder: Path,
+    record: Mapping[str, Any],
+    history: Sequence[Mapping[str, float]],
+    target: Target = "classification",
 ) -> None:
-    """Write ``REPORT_FILES`` into ``folder`` (made if missing) from an ``evaluate`` record
-    and a checkpoint's history (empty: no learning curves, and the page says why)."""
+    """Write the report of a ``target`` model into ``folder`` (made if missing) from an
+    ``evaluate`` record and a checkpoint's history (empty: no learning curves, and the page
+    says why)."""
     folder.mkdir(exist_ok=True)
-    matrix = record["confusion_matrix"]
-    figures = {
-        "confusion_matrix.png": draw_confusion_matrix(matrix["labels"], matrix["counts"]),
-        "reliability.png": draw_reliability_diagram(record["calibration"], record["ece"]),
-    }
+    if target == "regression":
+        figures = {
+            "binned_targets.png": draw_binned_targets(record["calibration"], record["rmse"]),
+            "residuals.png": draw_residual_histogram(record["residuals"]),
+        }
+    else:
+        matrix = record["confusion_matrix"]
+        figures = {
+            "confusion_matrix.png": draw_confusion_matrix(matrix["labels"], matrix["counts"]),
+            "reliability.png": draw_reliability_diagram(record["calibration"], record["ece"]),
+        }
     if history:
         figures["learning_curves.png"] = draw_learning_curves(history)
     for name, figure in figures.items():
@@ -83,7 +102,7 @@ def write_report(
         _write_file(folder / name, image.getvalue())
     text = json.dumps(record, indent=2, ensure_ascii=False, allow_nan=False) + "\n"
     _write_file(folder / "metrics.json", text.encode())
-    page = report_page(record, has_history=bool(history))
+    page = report_page(record, has_history=bool(history), target=target)
     _write_file(folder / "report.md", page.encode())
 
 
@@ -150,24 +169,72 @@ def draw_reliability_diagram(calibration: Mapping[str, Any], ece: float) -> Figu
     return figure
 
 
-def draw_learning_curves(history: Sequence[Mapping[str, float]]) -> Figure:
-    """Training and validation loss (left) and validation accuracy (right) by epoch."""
+def draw_binned_targets(calibration: Mapping[str, Any], rmse: float) -> Figure:
+    """Mean target against mean prediction per bin of the predictions, each point sized by
+    its count, against the diagonal of an unbiased model."""
     figure = _figure()
-    loss_axes, accuracy_axes = figure.subplots(1, 2)
+    axes = figure.add_subplot()
+    filled = [
+        (prediction, target, count)
+        for prediction, target, count in zip(
+            calibration["mean_prediction"],
+            calibration["mean_target"],
+            calibration["examples"],
+            strict=True,
+        )
+        if count
+    ]
+    predictions = [prediction for prediction, _, _ in filled]
+    targets = [target for _, target, _ in filled]
+    largest = max(count for _, _, count in filled)
+    sizes = [20 + 200 * count / largest for _, _, count in filled]
+    axes.scatter(predictions, targets, s=sizes, color="tab:blue", label="bin (area: examples)")
+    low, high = min(predictions + targets), max(predictions + targets)
+    axes.plot([low, high], [low, high], "--", color="gray", label="target = prediction")
+    axes.set(xlabel="mean prediction", ylabel="mean target")
+    axes.set_title(f"Mean target by prediction ({calibration['bins']} bins, RMSE {rmse:.4g})")
+    axes.legend(loc="upper left")
+    return figure
+
+
+def draw_residual_histogram(residuals: Mapping[str, Any]) -> Figure:
+    """The residuals' histogram (target - prediction) with a line at zero."""
+    figure = _figure()
+    axes = figure.add_subplot()
+    edges, counts = residuals["edges"], residuals["counts"]
+    widths = [right - left for left, right in itertools.pairwise(edges)]
+    axes.bar(edges[:-1], counts, width=widths, align="edge", edgecolor="black")
+    axes.axvline(0, color="tab:red", linestyle="--", label="no error")
+    axes.set(xlabel="target - prediction", ylabel="examples", title="Residuals")
+    axes.legend()
+    return figure
+
+
+def draw_learning_curves(history: Sequence[Mapping[str, float]]) -> Figure:
+    """Training and validation loss (left) and the validation score (right) by epoch: a
+    classifier's accuracy, a regressor's RMSE."""
+    figure = _figure()
+    loss_axes, score_axes = figure.subplots(1, 2)
     epochs = [epoch["epoch"] for epoch in history]
     for key, label in (("train_loss", "training loss"), ("val_loss", "validation loss")):
         loss_axes.plot(epochs, [epoch[key] for epoch in history], "o-", label=label)
     loss_axes.set(xlabel="epoch", ylabel="loss", title="Loss")
     loss_axes.legend()
-    accuracy_axes.plot(epochs, [epoch["val_accuracy"] for epoch in history], "o-")
-    accuracy_axes.set(xlabel="epoch", ylabel="accuracy", title="Validation accuracy")
+    key, name = ("val_rmse", "RMSE") if "val_rmse" in history[0] else ("val_accuracy", "accuracy")
+    score_axes.plot(epochs, [epoch[key] for epoch in history], "o-")
+    score_axes.set(xlabel="epoch", ylabel=name, title=f"Validation {name}")
     return figure
 
 
-def report_page(record: Mapping[str, Any], has_history: bool) -> str:
-    """report.md: the images with the record's metrics, baselines and per-class scores."""
+def report_page(
+    record: Mapping[str, Any], has_history: bool, target: Target = "classification"
+) -> str:
+    """report.md: the images with the record's metrics and baselines (and a classifier's
+    per-class scores)."""
     width, height = IMAGE_SIZE
     size = f"{width} x {height} px"
+    regression = target == "regression"
+    metrics = ("rmse", "mae", "r2") if regression else ("accuracy", "macro_f1", "ece")
     lines = [
         "# Evaluation report",
         "",
@@ -177,16 +244,30 @@ def report_page(record: Mapping[str, Any], has_history: bool) -> str:
         "",
         "| metric | value |",
         "| --- | --- |",
-        *(f"| {name} | {record[name]:.4f} |" for name in ("accuracy", "macro_f1", "ece")),
+        *(f"| {name} | {record[name]:.4f} |" for name in metrics),
         "",
         "## Baselines",
         "",
-        "| baseline | accuracy |",
+        f"| baseline | {'RMSE' if regression else 'accuracy'} |",
         "| --- | --- |",
         *(f"| {name} | {value:.4f} |" for name, value in record["baselines"].items()),
         "",
         f"The model {'beats' if record['beats_baselines'] else 'does not beat'} every baseline.",
         "",
+        *(_regression_sections(size) if regression else _classification_sections(record, size)),
+        "## Learning curves",
+        "",
+        f"![Loss and validation {'RMSE' if regression else 'accuracy'} by epoch]"
+        f"(learning_curves.png) ({size})"
+        if has_history
+        else "The checkpoint records no per-epoch history (it was not written by `train`).",
+        "",
+    ]
+    return "\n".join(lines)
+
+
+def _classification_sections(record: Mapping[str, Any], size: str) -> list[str]:
+    return [
         "## Per class",
         "",
         "| label | precision | recall | f1 | support |",
@@ -203,11 +284,17 @@ def report_page(record: Mapping[str, Any], has_history: bool) -> str:
         "",
         f"![Reliability diagram in the ECE's bins](reliability.png) ({size})",
         "",
-        "## Learning curves",
+    ]
+
+
+def _regression_sections(size: str) -> list[str]:
+    return [
+        "## Bias",
         "",
-        f"![Loss and validation accuracy by epoch](learning_curves.png) ({size})"
-        if has_history
-        else "The checkpoint records no per-epoch history (it was not written by `train`).",
+        f"![Mean target by bin of the predictions](binned_targets.png) ({size})",
+        "",
+        "## Residuals",
+        "",
+        f"![Histogram of target - prediction](residuals.png) ({size})",
         "",
     ]
-    return "\n".join(lines)

@@ -83,6 +83,7 @@ from .training import (
     RegressionLoss,
     TrainConfig,
     accuracy,
+    binned_targets,
     calibration_bins,
     check_resumable,
     classification_scores,
@@ -93,6 +94,7 @@ from .training import (
     macro_f1,
     per_class_scores,
     regression_scores,
+    residual_histogram,
     rmse,
     seed_everything,
 )
@@ -844,16 +846,29 @@ def score_values(
     predictor: Predictor, baselines: RegressionBaselines, examples: Examples
 ) -> dict[str, Any]:
     """A regressor's RMSE, MAE and R² on labelled ``examples``, in the label's units, over
-    all of them at once, beside the RMSE of each of its baselines: what ``evaluate``
-    prints. ``beats_baselines`` is true when its RMSE is below every baseline's."""
+    all of them at once, beside the RMSE of each of its baselines, with the binned means
+    and residual histogram that ``evaluate --report`` draws: what ``evaluate`` prints.
+    ``beats_baselines`` is true when its RMSE is below every baseline's."""
     targets = torch.tensor(examples.values(), dtype=torch.float64)
     predicted = torch.tensor(predictor.predict_values(list(examples.inputs)), dtype=torch.float64)
     metrics = regression_scores(predicted, targets)
     guesses = baselines.predict(predictor.encode(examples.inputs))
     baseline_rmse = {name: rmse(values, targets) for name, values in guesses.items()}
+    counts, prediction_sums, target_sums = binned_targets(predicted, targets)
+    residual_counts, residual_edges = residual_histogram(predicted, targets)
     return {
         **metrics,
         "examples": len(examples),
+        "calibration": {  # bins of the predictions' range; None where a bin holds no example
+            "bins": len(counts),
+            "examples": [int(count) for count in counts],
+            "mean_prediction": _bin_means(prediction_sums, counts),
+            "mean_target": _bin_means(target_sums, counts),
+        },
+        "residuals": {  # target - prediction, in the label's units
+            "edges": residual_edges.tolist(),
+            "counts": [int(count) for count in residual_counts],
+        },
         "baselines": baseline_rmse,
         "beats_baselines": all(metrics["rmse"] < value for value in baseline_rmse.values()),
     }

@@ -329,10 +329,25 @@ class TestRegressionCommands:
         assert "mse" in out
         assert "huber" in out
 
-    def test_evaluate_report_of_a_regressor_is_refused(self, regressor, tmp_path, capsys):
-        """--report draws a classifier's figures: for a regressor it stops in one line."""
-        assert main(["evaluate", "--model", str(regressor), "--report", str(tmp_path / "r")]) == 2
-        assert "regressor" in capsys.readouterr().err
+    @pytest.mark.slow
+    def test_evaluate_report_of_a_regressor_draws_its_own_figures(
+        self, regressor, tmp_path, capsys
+    ):
+        """--report of a regressor writes the bias and residual images, the learning curves
+        and metrics.json equal to the printed record. Catches a report that needs a
+        classifier's confusion matrix (a KeyError after scoring) for every regressor."""
+        folder = tmp_path / "report"
+        assert main(["evaluate", "--model", str(regressor), "--report", str(folder)]) == 0
+        printed = json.loads(capsys.readouterr().out)
+        assert sorted(path.name for path in folder.iterdir()) == [
+            "binned_targets.png",
+            "learning_curves.png",
+            "metrics.json",
+            "report.md",
+            "residuals.png",
+        ]
+        assert json.loads((folder / "metrics.json").read_text()) == printed
+        assert f"| rmse | {printed['rmse']:.4f} |" in (folder / "report.md").read_text()
 
 
 @pytest.mark.slow

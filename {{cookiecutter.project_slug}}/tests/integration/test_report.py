@@ -19,15 +19,33 @@ from {{ cookiecutter.module_name }}.cli import main
 from {{ cookiecutter.module_name }}.inference import Predictor
 from {{ cookiecutter.module_name }}.report import (
     IMAGE_SIZE,
+    draw_binned_targets,
     draw_confusion_matrix,
     draw_learning_curves,
     draw_reliability_diagram,
+    draw_residual_histogram,
     report_page,
 )
 from {{ cookiecutter.module_name }}.task import read_examples, score
 
 KNOWN_LABELS = ["cat", "dog", "fox"]
 KNOWN_MATRIX = [[2, 1, 0], [0, 1, 1], [1, 0, 2]]  # rows true, columns predicted
+# What evaluate prints for a regressor, in the shape task.score_values gives it.
+REGRESSOR_RECORD = {
+    "rmse": 2.5,
+    "mae": 2.0,
+    "r2": 0.75,
+    "examples": 8,
+    "calibration": {
+        "bins": 3,
+        "examples": [3, 0, 5],
+        "mean_prediction": [1.0, None, 9.0],
+        "mean_target": [2.0, None, 8.5],
+    },
+    "residuals": {"edges": [-2.0, 0.0, 2.0, 4.0], "counts": [3, 4, 1]},
+    "baselines": {"training_mean": 5.0, "ridge": 3.0},
+    "beats_baselines": True,
+}
 
 
 @pytest.fixture(scope="module")
@@ -116,6 +134,20 @@ class TestPage:
             assert rows[label] == [*expected, str(scores["support"])]
 
 
+class TestRegressorPage:
+    def test_shows_the_record_s_regression_metrics_and_baseline_rmse(self):
+        """RMSE, MAE and R² and each baseline's RMSE, to 4 places, and no classifier
+        section. Catches a regressor's page drawn with a classifier's metric names."""
+        page = report_page(REGRESSOR_RECORD, has_history=True, target="regression")
+        rows = table_rows(page)
+        for name in ("rmse", "mae", "r2"):
+            assert rows[name] == [f"{REGRESSOR_RECORD[name]:.4f}"]
+        assert rows["baseline"] == ["RMSE"]
+        assert rows["ridge"] == ["3.0000"]
+        assert "confusion_matrix.png" not in page
+        assert {"binned_targets.png", "residuals.png"} <= set(re.findall(r"\w+\.png", page))
+
+
 class TestDrawing:
     def test_a_known_confusion_matrix_is_drawn_cell_for_cell(self):
         """The heat map holds the known counts, and the number written in the cell at
@@ -157,6 +189,30 @@ class TestDrawing:
         assert list(train_line.get_ydata()) == [0.9, 0.5]
         assert list(val_line.get_ydata()) == [0.8, 0.6]
         assert list(accuracy.get_lines()[0].get_ydata()) == [0.5, 0.75]
+
+    def test_the_binned_targets_are_a_point_per_filled_bin(self):
+        """One point per non-empty bin at (mean prediction, mean target), none for an empty
+        bin, beside the diagonal. Catches the axes swapped, which hides the sign of a bias."""
+        axes = draw_binned_targets(REGRESSOR_RECORD["calibration"], rmse=2.5).axes[0]
+        points = axes.collections[0].get_offsets().tolist()
+        assert points == [[1.0, 2.0], [9.0, 8.5]]
+        assert axes.get_xlabel() == "mean prediction"
+
+    def test_the_residual_histogram_has_the_record_s_bars(self):
+        """A bar per residual bin, from its left edge, as high as its count."""
+        axes = draw_residual_histogram(REGRESSOR_RECORD["residuals"]).axes[0]
+        assert [bar.get_x() for bar in axes.patches] == [-2.0, 0.0, 2.0]
+        assert [bar.get_height() for bar in axes.patches] == [3, 4, 1]
+
+    def test_a_regressor_s_learning_curves_plot_its_validation_rmse(self):
+        """A history with val_rmse (a regressor's): the right panel is the RMSE."""
+        history = [
+            {"epoch": 1, "train_loss": 0.9, "val_loss": 0.8, "val_rmse": 4.0},
+            {"epoch": 2, "train_loss": 0.5, "val_loss": 0.6, "val_rmse": 3.0},
+        ]
+        score = draw_learning_curves(history).axes[1]
+        assert list(score.get_lines()[0].get_ydata()) == [4.0, 3.0]
+        assert score.get_ylabel() == "RMSE"
 
     def test_a_checkpoint_without_history_gets_a_page_that_says_so(self, record):
         """No history (a checkpoint not written by train): no learning-curve image linked,

@@ -43,10 +43,11 @@ MIN_GRADIENT = 1e-5  # round-off leaves up to ~1e-6; a parameter that learns get
 INIT_LOSS_TOLERANCE = 0.25
 OVERFIT_STEPS = 60
 OVERFIT_LENGTHS = (12, 11, 10, 9, 8, 7, 6, 5)  # no two token rows can be equal
-# Adam (lr 7e-3) takes the models here below 0.05 in 60 steps on 8 samples (250 seeds; at
-# lr 1e-2 dropout makes the transformer's loss spike now and then). A model returning
-# probabilities cannot get below ln(1 + (C - 1) / e), 0.55 for 3 classes.
-OVERFIT_LOSS = 0.1
+# Adam (lr 7e-3) takes the models here below 0.04 in 60 steps on 8 samples, all but the
+# bag of n-grams, whose worst of 400 seeds was 0.100 (at lr 1e-2 dropout makes the
+# transformer's loss spike: 0.598 in 1 of 400 seeds). A model returning probabilities
+# cannot get below ln(1 + (C - 1) / e), 0.55 for 3 classes.
+OVERFIT_LOSS = 0.15
 # A regressor's overfitting bar, as an MSE on targets of std 1 (8 evenly spaced in [-1.5,
 # 1.5]): predicting their mean scores 1.07. The same 60 Adam steps take the models here
 # below 0.02 (20 seeds measured); a regressor that cannot fit them stays near 1.
@@ -295,10 +296,19 @@ class TestModelContract:
         assert torch.isfinite(model(**batch)).all()
 
     def test_output_depends_on_the_input(self, model, batch):
-        """Every sample's logits move when its input changes; catches a model ignoring input."""
+        """Every sample's outputs move when its input changes; catches a model ignoring
+        input. A regressor's one output can, by chance, land within MIN_CHANGE of where it
+        was (about 1 in 2,000 random changes for the bag of n-grams): a sample passes when
+        any of three independent changes moves it."""
         model.eval()
         with torch.no_grad():
-            changed = rows_changed(model(**batch), model(**with_every_input_changed(model, batch)))
+            before = model(**batch)
+            changed = torch.stack(
+                [
+                    rows_changed(before, model(**with_every_input_changed(model, batch)))
+                    for _ in range(3)
+                ]
+            ).any(dim=0)  # (B,)
         assert changed.all()
 
     def test_returns_logits_not_probabilities(self, name):

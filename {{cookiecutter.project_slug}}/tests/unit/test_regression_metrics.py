@@ -1,10 +1,18 @@
-"""Regression metrics (RMSE, MAE, R²) against a direct numpy computation of the formulas."""
+"""Regression metrics (RMSE, MAE, R², the report's bins and residual histogram) against a
+direct numpy computation of the formulas."""
 
 import numpy as np
 import pytest
 import torch
 
-from {{ cookiecutter.module_name }}.training import mae, r2_score, regression_scores, rmse
+from {{ cookiecutter.module_name }}.training import (
+    binned_targets,
+    mae,
+    r2_score,
+    regression_scores,
+    residual_histogram,
+    rmse,
+)
 
 PREDICTED = [2.5, 0.0, 2.0, 8.0, -1.0]
 ACTUAL = [3.0, -0.5, 2.0, 7.0, 1.0]
@@ -87,3 +95,38 @@ class TestRegressionScores:
         against (N,) broadcasting to an N x N table of errors."""
         with pytest.raises(ValueError, match="predictions and targets"):
             regression_scores(predicted, actual)
+
+
+class TestBinnedTargets:
+    def test_each_bin_holds_the_predictions_of_its_share_of_the_range(self):
+        """Predictions 0..10 in 5 bins of width 2: counts and sums as numpy's digitize
+        gives them, the maximum in the last bin. Catches bins of the targets' range (the
+        diagram would then not show the bias of a prediction range) and a lost maximum."""
+        predicted = np.array([0.0, 1.0, 3.5, 4.0, 9.0, 10.0])
+        actual = np.array([1.0, 2.0, 3.0, 4.0, 5.0, 6.0])
+        counts, prediction_sums, target_sums = binned_targets(
+            torch.tensor(predicted), torch.tensor(actual), num_bins=5
+        )
+        index = np.minimum(np.digitize(predicted, np.linspace(0, 10, 6)) - 1, 4)
+        assert counts.tolist() == np.bincount(index, minlength=5).tolist() == [2, 1, 1, 0, 2]
+        assert prediction_sums.tolist() == np.bincount(index, predicted, minlength=5).tolist()
+        assert target_sums.tolist() == np.bincount(index, actual, minlength=5).tolist()
+
+    def test_equal_predictions_share_the_first_bin(self):
+        """A constant model puts every example in bin 0, never a NaN index from 0 / 0."""
+        counts, _, target_sums = binned_targets(torch.full((3,), 2.0), torch.tensor(ACTUAL[:3]))
+        assert counts.tolist()[0] == 3
+        assert target_sums[0].item() == pytest.approx(sum(ACTUAL[:3]))
+
+
+class TestResidualHistogram:
+    def test_counts_target_minus_prediction_as_numpy(self):
+        """The counts and edges of numpy's histogram of (target - prediction), within 1e-9.
+        Catches prediction - target, which mirrors the histogram: a model that
+        under-predicts would look like one that over-predicts."""
+        predicted, actual = tensors()
+        counts, edges = residual_histogram(predicted, actual, num_bins=4)
+        residuals = np.subtract(ACTUAL, PREDICTED, dtype=np.float32).astype(np.float64)
+        expected_counts, expected_edges = np.histogram(residuals, bins=4)
+        assert counts.tolist() == expected_counts.tolist()
+        assert edges.tolist() == pytest.approx(expected_edges.tolist(), abs=1e-9)

@@ -115,6 +115,14 @@ class TestBuildTokenizer:
         built = build_tokenizer(["c a", "b a", "b c a d"])  # first seen: c, a, b, d
         assert vocabulary_words(built) == ["a", "b", "c", "d"]
 
+    def test_many_tied_words_are_ordered_alphabetically(self):
+        """26 words of equal count get ids in alphabetical order. Catches ordering ties
+        by set iteration under every PYTHONHASHSEED: with four words a set's order is
+        sorted by chance in some processes, with 26 in practically none (1 in 26!)."""
+        words = [f"{letter}word" for letter in "zyxwvutsrqponmlkjihgfedcba"]
+        built = build_tokenizer([" ".join(words), " ".join(reversed(words))])
+        assert vocabulary_words(built) == sorted(words)
+
     def test_vocabulary_does_not_depend_on_text_order(self):
         """Shuffling the corpus gives the same ids. Catches first-seen ordering, which
         makes the vocabulary depend on the (shuffled) order of the training data."""

@@ -24,6 +24,7 @@ from .loop import (
 from .losses import REGRESSION_LOSSES, ContrastiveLoss, FocalLoss, RegressionLoss
 from .metrics import (
     accuracy,
+    binned_targets,
     calibration_bins,
     confusion_matrix,
     expected_calibration_error,
@@ -32,6 +33,7 @@ from .metrics import (
     per_class_scores,
     r2_score,
     regression_scores,
+    residual_histogram,
     rmse,
 )
 from .seeding import restore_rng_states, rng_states, seed_everything, seeded
@@ -52,6 +54,7 @@ __all__ = [
     "RegressionLoss",
     "TrainConfig",
     "accuracy",
+    "binned_targets",
     "calibration_bins",
     "check_resumable",
     "classification_scores",
@@ -66,6 +69,7 @@ __all__ = [
     "per_class_scores",
     "r2_score",
     "regression_scores",
+    "residual_histogram",
     "restore_rng_states",
     "rmse",
     "rng_states",

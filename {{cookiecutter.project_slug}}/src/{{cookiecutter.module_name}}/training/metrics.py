@@ -151,6 +151,38 @@ def r2_score(predictions: Tensor, targets: Tensor) -> float:
     return (1 - residual / total).item()
 
 
+def binned_targets(
+    predictions: Tensor, targets: Tensor, num_bins: int = 10
+) -> tuple[Tensor, Tensor, Tensor]:
+    """A regressor's reliability diagram: per bin (num_bins,) float64, the number of
+    examples, the sum of their predictions and the sum of their targets.
+
+    The bins split the predictions' range into ``num_bins`` equal parts (all in bin 0 when
+    every prediction is the same). An unbiased model's mean target in each bin is its mean
+    prediction there: a bin far from the diagonal is a range the model is biased in.
+    """
+    predicted, actual = _check_values(predictions, targets)
+    if isinstance(num_bins, bool) or not isinstance(num_bins, int) or num_bins < 1:
+        raise ValueError(f"num_bins must be a positive int, got {num_bins!r}")
+    low, span = predicted.min(), predicted.max() - predicted.min()
+    scaled = (predicted - low) / span if span > 0 else torch.zeros_like(predicted)
+    bins = (scaled * num_bins).long().clamp(max=num_bins - 1)  # (N,), the maximum in the last
+    counts = torch.bincount(bins, minlength=num_bins).double()
+    prediction_sums = torch.zeros(num_bins, dtype=torch.float64).index_add_(0, bins, predicted)
+    target_sums = torch.zeros(num_bins, dtype=torch.float64).index_add_(0, bins, actual)
+    return counts, prediction_sums, target_sums
+
+
+def residual_histogram(
+    predictions: Tensor, targets: Tensor, num_bins: int = 20
+) -> tuple[Tensor, Tensor]:
+    """The residuals (target - prediction) counted in ``num_bins`` equal bins of their
+    range: counts (num_bins,) and edges (num_bins + 1,), float64."""
+    predicted, actual = _check_values(predictions, targets)
+    counts, edges = torch.histogram(actual - predicted, bins=num_bins)
+    return counts, edges
+
+
 def regression_scores(predictions: Tensor, targets: Tensor) -> dict[str, float]:
     """RMSE, MAE and R² of ``predictions`` (N,) against ``targets`` (N,)."""
     return {
