@@ -81,7 +81,6 @@ class SeededBug:
     new: str
     tests: tuple[str, ...]
     also: tuple[tuple[str, str], ...] = ()
-    needs_torchvision: bool = False  # an image bug: skipped where the images extra is missing
 
     def apply_to(self, project: Path) -> None:
         source = project / PACKAGE / self.path
@@ -1314,7 +1313,6 @@ CATALOGUE = [
         old=SERVED_IMAGES,
         new=served_with("antialias=False"),
         tests=(IMAGE_SERVING,),
-        needs_torchvision=True,
     ),
     # Serving with another interpolation (nearest, OpenCV's and PIL's old default).
     SeededBug(
@@ -1324,7 +1322,6 @@ CATALOGUE = [
         old=SERVED_IMAGES,
         new=served_with("interpolation=transforms.InterpolationMode.NEAREST"),
         tests=(IMAGE_SERVING,),
-        needs_torchvision=True,
     ),
     # Serving crops: shorter side to the size, then a centre crop training never made.
     SeededBug(
@@ -1334,7 +1331,6 @@ CATALOGUE = [
         old=SERVED_IMAGES,
         new=served_with("antialias=True", scale="min"),
         tests=(IMAGE_SERVING,),
-        needs_torchvision=True,
     ),
     # Serving feeds BGR (OpenCV's channel order) to a model trained on RGB.
     SeededBug(
@@ -1344,7 +1340,6 @@ CATALOGUE = [
         old=SERVED_IMAGES,
         new="        return self.image_preprocessing.encode(paths).flip(1).to(dtype)\n",
         tests=(IMAGE_SERVING,),
-        needs_torchvision=True,
     ),
     # Serving normalises with ImageNet's constants instead of the training statistics.
     SeededBug(
@@ -1358,7 +1353,6 @@ CATALOGUE = [
         return ((pixels - mean) / std).to(dtype)
 """,
         tests=(IMAGE_SERVING,),
-        needs_torchvision=True,
     ),
     # Augmentation left on at serving: every request sees a random crop and flip.
     SeededBug(
@@ -1372,7 +1366,6 @@ CATALOGUE = [
         return augment(self.image_preprocessing.encode(paths)).to(dtype)
 """,
         tests=(IMAGE_SERVING,),
-        needs_torchvision=True,
     ),
     # --- images: data and preprocessing ------------------------------------------------------
     # The channel statistics fitted on every split, the test images included.
@@ -1385,7 +1378,6 @@ CATALOGUE = [
         image = fit_image_preprocessing(every, config)
 """,
         tests=(DATA_CONTRACT,),
-        needs_torchvision=True,
     ),
     # Classes numbered in the order the folders (files) come, not by the project's rule.
     SeededBug(
@@ -1395,7 +1387,6 @@ CATALOGUE = [
         old='        names = label_names(splits["train"].labels)\n',
         new='        names = tuple(dict.fromkeys(splits["train"].labels))\n',
         tests=(IMAGES,),
-        needs_torchvision=True,
     ),
     # The EXIF orientation ignored: portrait phone photos are seen lying on their side.
     SeededBug(
@@ -1405,7 +1396,6 @@ CATALOGUE = [
         old="apply_exif_orientation=True",
         new="apply_exif_orientation=False",
         tests=(IMAGES,),
-        needs_torchvision=True,
     ),
     # The shared resize stretches every image to the square: aspect ratios are lost.
     SeededBug(
@@ -1415,7 +1405,6 @@ CATALOGUE = [
         old="    shape = [max(1, round(height * scale)), max(1, round(width * scale))]\n",
         new="    shape = [size, size]\n",
         tests=(IMAGES,),
-        needs_torchvision=True,
     ),
     # Batches handed to the model channels-last (B, H, W, C), as images are stored.
     SeededBug(
@@ -1425,7 +1414,6 @@ CATALOGUE = [
         old="        return (pixels.float() / 255 - mean) / std\n",
         new="        return ((pixels.float() / 255 - mean) / std).permute(0, 2, 3, 1)\n",
         tests=(IMAGE_SERVING,),
-        needs_torchvision=True,
     ),
     # The CNN's BatchNorm normalises with the batch's statistics in eval mode too.
     SeededBug(
@@ -1493,8 +1481,6 @@ def test_the_generated_suite_catches(bug, project, run_generated_tests, record_p
 
     A collection or usage error (exit 2-4) is not a catch: the seeded code must be valid.
     """
-    if bug.needs_torchvision:
-        pytest.importorskip("torchvision", reason="image bugs need torchvision to be caught")
     caught_by: list[str] = []
     try:
         bug.apply_to(project)

@@ -95,9 +95,9 @@ def locked(tmp_path_factory, default_project):
     folder = tmp_path_factory.mktemp("torch-builds")
     project = shutil.copytree(default_project, folder / "ml-project")
     indexes = [
-        f"--index=pytorch-cpu={stand_in_torch_index(folder / 'cpu', '2.13.0+cpu', '0.28.0+cpu')}",
+        f"--index=pytorch-cpu={stand_in_torch_index(folder / 'cpu', '2.14.1+cpu', '0.29.1+cpu')}",
         f"--index=pytorch-cu130="
-        f"{stand_in_torch_index(folder / 'cu130', '2.13.0+cu130', '0.28.0+cu130')}",
+        f"{stand_in_torch_index(folder / 'cu130', '2.14.1+cu130', '0.29.1+cu130')}",
     ]
     run(BIN / "uv", "lock", *indexes, cwd=project)
 
@@ -115,13 +115,13 @@ class TestTorchBuilds:
         """A plain `uv sync` (and `uv sync --locked` in CI) installs torch from PyTorch's CPU
         index, with torchvision from the same index, on every platform. Catches the default
         pulling PyPI's multi-GB CUDA wheel (torchvision from PyPI would pull it too)."""
-        assert locked() == ["torch==2.13.0+cpu", "torchvision==0.28.0+cpu"]
+        assert locked() == ["torch==2.14.1+cpu", "torchvision==0.29.1+cpu"]
 
     def test_the_cu130_group_installs_the_cuda_build_from_the_same_lock(self, locked):
         """`uv sync --no-group cpu --group cu130` installs the lock's CUDA build. Catches a
         GPU machine that has to install torch outside the lock. (The stand-in wheel installs
         anywhere, so the macOS fallback to PyPI's build is not exercised here.)"""
-        expected = ["torch==2.13.0+cu130", "torchvision==0.28.0+cu130"]
+        expected = ["torch==2.14.1+cu130", "torchvision==0.29.1+cu130"]
         assert locked("--no-group", "cpu", "--group", "cu130") == expected
 
     def test_the_two_builds_cannot_be_installed_together(self, locked):

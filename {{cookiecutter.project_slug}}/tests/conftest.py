@@ -22,6 +22,7 @@ import torch
 from hypothesis import find, settings
 from hypothesis import strategies as st
 from hypothesis.configuration import set_hypothesis_home_dir
+from PIL import Image
 
 from {{ cookiecutter.module_name }}.checkpoint import save_checkpoint
 from {{ cookiecutter.module_name }}.data import build_tokenizer, bundled_table, inspect_image
@@ -132,9 +133,8 @@ class CoverageFloor:
     data that pytest-cov has combined and saved by the time the session finishes.
     """
 
-    def __init__(self, floor: float, omit: Sequence[str] = ()) -> None:
+    def __init__(self, floor: float) -> None:
         self.floor = floor
-        self.omit = list(omit)  # file patterns left out of the report
         self.below: dict[str, float] = {}  # path -> percentage, for the terminal summary
 
     def pytest_sessionfinish(self, session: pytest.Session) -> None:
@@ -144,7 +144,7 @@ class CoverageFloor:
         cov.load()
         with tempfile.TemporaryDirectory() as folder:
             report = Path(folder) / "coverage.json"
-            cov.json_report(outfile=str(report), ignore_errors=True, omit=self.omit or None)
+            cov.json_report(outfile=str(report), ignore_errors=True)
             files = json.loads(report.read_text())["files"]
         self.below = {
             path: file["summary"]["percent_covered"]
@@ -178,34 +178,8 @@ def pytest_configure(config: pytest.Config) -> None:
         config.pluginmanager.register(RequireGpu(), "require-gpu")
     floor = float(config.getini("cov_fail_under_per_file"))
     measuring = config.getoption("cov_source", None) and not config.getoption("no_cov", False)
-    unmeasured = image_modules_unmeasured(config) if measuring else []
     if floor > 0 and measuring and not os.environ.get("PYTEST_XDIST_WORKER"):
-        config.pluginmanager.register(CoverageFloor(floor, unmeasured), "coverage-floor")
-
-
-# The modules only image inputs run, all of whose tests need torchvision (the images extra).
-IMAGE_MODULES = ("*/data/images.py", "*/data/image_sources.py", "*/data/augmentation.py")
-
-
-def image_modules_unmeasured(config: pytest.Config) -> list[str]:
-    """Without torchvision every image test is skipped, so a --cov run leaves the image
-    modules out of its report (and says so) rather than failing its floors on code no test
-    could run. With the extra installed, as `uv sync` does, they are measured like the rest."""
-    try:
-        import torchvision.io  # noqa: F401  (only whether it imports)
-    except ImportError:
-        pass
-    else:
-        return []
-    controller = getattr(config.pluginmanager.getplugin("_cov"), "cov_controller", None)
-    # pytest-cov reports from `combining_cov` under xdist and from `cov` otherwise.
-    for name in ("cov", "combining_cov"):
-        measured = getattr(controller, name, None)
-        if measured is not None:
-            measured.set_option("report:omit", list(IMAGE_MODULES))
-    if not os.environ.get("PYTEST_XDIST_WORKER"):
-        print(f"coverage: torchvision is not installed; not reporting {', '.join(IMAGE_MODULES)}")
-    return list(IMAGE_MODULES)
+        config.pluginmanager.register(CoverageFloor(floor), "coverage-floor")
 
 
 def pytest_collection_finish(session: pytest.Session) -> None:
@@ -435,15 +409,8 @@ BRIGHT_PARTS = {"left": (slice(None), slice(0, 6)), "right": (slice(None), slice
 BRIGHT_PARTS["top"] = (slice(0, 6), slice(None))
 
 
-def needs_torchvision() -> None:
-    """Skip the calling test unless torchvision (the images extra) is installed."""
-    pytest.importorskip("torchvision", reason="images need the images extra (torchvision)")
-
-
 def save_image(path: Path, pixels: torch.Tensor, **options: Any) -> Path:
     """Write uint8 ``pixels`` (H, W) or (H, W, C) with Pillow (format from the suffix)."""
-    from PIL import Image
-
     path.parent.mkdir(parents=True, exist_ok=True)
     Image.fromarray(pixels.to(torch.uint8).numpy()).save(path, **options)
     return path
@@ -521,7 +488,6 @@ def table_source(
 def image_folder_source(folder: Path, split_seed: int) -> LoadedSource:
     """Class folders of 37 tiny PNGs, one of them a byte-identical copy of another of its
     class under another name (which must land in one split with it)."""
-    needs_torchvision()
     root = write_image_folder(folder / "images", per_class=12)
     (root / "left" / "copy.png").write_bytes((root / "left" / "0.png").read_bytes())
     rows = [(inspect_image(path), path.parent.name) for path in sorted(root.glob("*/*.png"))]
@@ -530,7 +496,6 @@ def image_folder_source(folder: Path, split_seed: int) -> LoadedSource:
 
 def image_table_source(folder: Path, split_seed: int) -> LoadedSource:
     """A CSV naming 36 tiny PNGs by paths relative to it, in a sub-folder."""
-    needs_torchvision()
     write_image_folder(folder / "files", per_class=12)
     records = [
         {"file": path.relative_to(folder).as_posix(), "label": path.parent.name}
@@ -646,7 +611,6 @@ class TrainedImages:
 def trained_images(tmp_path_factory: pytest.TempPathFactory) -> TrainedImages:
     """Two epochs of the default CNN on 3 x 10 RGB images of 12 x 12: enough for serving
     and parity tests (its accuracy is not their concern), in well under a second."""
-    needs_torchvision()
     folder = tmp_path_factory.mktemp("trained-images")
     images = write_image_folder(folder / "images", per_class=10, channels=3)
     checkpoint = folder / "model.pt"

@@ -8,12 +8,11 @@ image must therefore equal, exactly, the tensor the training pipeline made of it
 
 import json
 import shutil
+import sys
 
 import pytest
 import torch
 from conftest import save_image, write_image_folder
-
-pytest.importorskip("torchvision", reason="images need the images extra (torchvision)")
 
 from {{ cookiecutter.module_name }}.cli import main
 from {{ cookiecutter.module_name }}.data import DataError
@@ -122,3 +121,21 @@ class TestImageCommands:
         code = main(["train", "--data", str(folder), "--out", str(folder / "model.pt")])
         assert code == 2
         assert "inside the --data folder" in capsys.readouterr().err
+
+    @pytest.mark.parametrize("missing", ["torchvision", "PIL"])
+    def test_without_the_images_extra_one_line_names_the_install(
+        self, missing, tmp_path, capsys, monkeypatch
+    ):
+        """torchvision or Pillow not importable: train --data DIR exits 1 with one line
+        naming the missing package and the images extra, before any training, and writes no
+        checkpoint. Catches an ImportError traceback for a user who installed the project
+        without the extra."""
+        folder = write_image_folder(tmp_path / "images", per_class=2)
+        monkeypatch.setitem(sys.modules, missing, None)  # importing it now fails
+        out = tmp_path / "model.pt"
+        assert main(["train", "--data", str(folder), "--out", str(out)]) == 1
+        error = capsys.readouterr().err
+        assert error.count("\n") == 1
+        assert f"{missing} is not installed" in error
+        assert "[images]" in error
+        assert not out.exists()

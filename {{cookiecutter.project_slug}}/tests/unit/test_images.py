@@ -1,8 +1,8 @@
 """Image files: every file a user's folder can hold becomes the same shape or a one-line
 error naming the file, and the preprocessing is what the checkpoint says it is.
 
-Images here are a few pixels wide, written with Pillow at test time. The whole module needs
-torchvision and Pillow (the images extra); without them it is skipped, with that reason.
+Images here are a few pixels wide, written with Pillow at test time. The module needs
+torchvision and Pillow (the images extra; `uv sync` installs both).
 """
 
 import struct
@@ -12,9 +12,6 @@ from pathlib import Path
 import pytest
 import torch
 from conftest import save_image, write_image_folder
-
-pytest.importorskip("torchvision", reason="images need the images extra (torchvision)")
-
 from PIL import Image
 
 from {{ cookiecutter.module_name }}.data import (

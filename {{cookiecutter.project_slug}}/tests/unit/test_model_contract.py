@@ -22,6 +22,7 @@ from pathlib import Path
 import pytest
 import torch
 from conftest import CONTRACT_MODELS, assert_close, rows_changed
+from PIL import Image
 from torch import nn
 from torch.nn import functional as F
 
@@ -222,9 +223,6 @@ def save_image_model(
 ) -> tuple[nn.Module, list, dict[str, torch.Tensor]]:
     """``save_for_serving`` for an image model: PNG files of random pixels, and the
     preprocessing (letterbox to IMAGE_SIZE, statistics of those pixels) saved beside it."""
-    pytest.importorskip("torchvision", reason="images need the images extra (torchvision)")
-    from PIL import Image
-
     model = build_kind(name, kind)
     channels = model.config["in_channels"]
     mode = "RGB" if channels == 3 else "L"

@@ -48,7 +48,12 @@ RESIZE_POLICY = "letterbox"  # the longer side to `size`, padded to a square (mo
 MAX_PIXELS = 64_000_000
 # Pillow's modes without colour: their images are served as "L" unless told otherwise.
 GRAYSCALE_MODES = frozenset({"1", "L", "LA", "La", "I", "I;16", "I;16B", "I;16L", "I;16N", "F"})
-INSTALL_HINT = "pip install -e '.[images]' (uv sync installs it with the cpu or cu130 group)"
+# torchvision from torch's own index: PyPI's is built for PyPI's torch and does not import
+# beside a CPU or other CUDA build of it (README, "Installing").
+INSTALL_HINT = (
+    "pip install torchvision --index-url https://download.pytorch.org/whl/cpu (the index torch"
+    " came from), then pip install -e '.[images]'; uv sync installs both"
+)
 
 
 @dataclass(frozen=True)
