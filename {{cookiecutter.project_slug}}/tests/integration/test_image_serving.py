@@ -15,7 +15,7 @@ import torch
 from conftest import save_image, write_image_folder
 
 from {{ cookiecutter.module_name }}.cli import main
-from {{ cookiecutter.module_name }}.data import DataError
+from {{ cookiecutter.module_name }}.data import DataError, examples_from_folder
 from {{ cookiecutter.module_name }}.inference import Predictor
 from {{ cookiecutter.module_name }}.task import (
     fit_preprocessing,
@@ -25,6 +25,9 @@ from {{ cookiecutter.module_name }}.task import (
     training_loaders,
 )
 from {{ cookiecutter.module_name }}.training import TrainConfig
+
+# (height, width) of served images: tall, wide, a 1-pixel strip, larger, smaller, square.
+SERVED_SHAPES = [(30, 12), (12, 40), (1, 9), (50, 50), (7, 5), (12, 12)]
 
 
 @pytest.fixture(scope="module")
@@ -43,6 +46,26 @@ class TestTrainServeParity:
         _, validation = training_loaders(data, preprocessing, TrainConfig())
         trained = torch.cat([batch["images"] for batch in validation])
         served = predictor.encode(data.splits["validation"].inputs)["images"]
+        assert torch.equal(served, trained)
+
+    def test_images_of_every_shape_are_served_as_training_makes_them(
+        self, trained_images, predictor, tmp_path
+    ):
+        """Tall, wide, 1-pixel, larger and smaller RGB images of noise, each resized and
+        padded to the trained 12 x 12, give the Predictor exactly the tensors the training
+        pipeline makes of them. The trained images are already 12 x 12, so this is what
+        catches a skew that shows only where an image is resized or not square: no
+        antialiasing, another interpolation, a centre crop."""
+        generator = torch.Generator().manual_seed(0)
+        for height, width in SERVED_SHAPES:
+            pixels = torch.randint(0, 256, (height, width, 3), generator=generator)
+            save_image(tmp_path / "any" / f"{height}x{width}.png", pixels)
+        examples = examples_from_folder(tmp_path)
+        data = load_data(spec_from_source(predictor.data_source))
+        preprocessing = fit_preprocessing(data, TrainConfig(), log=None)
+        dataset = preprocessing.dataset(examples, [0] * len(examples), len(data.label_names))
+        trained = torch.stack([dataset[index]["images"] for index in range(len(dataset))])
+        served = predictor.encode(examples.inputs)["images"]
         assert torch.equal(served, trained)
 
     def test_the_checkpoint_holds_the_training_preprocessing(self, trained_images, predictor):
