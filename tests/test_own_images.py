@@ -10,7 +10,9 @@ grayscale thumbnails):
   sizes, positions and colours on canvases of random aspect ratio (1:2 to 2:1), saved in
   mixed modes (RGB, L, RGBA, palette) and formats (PNG, JPEG). Stretching every canvas to a
   square makes a square on a wide canvas a tall rectangle: with the resize stretched
-  instead of letterboxed, this set scored 0.79 (measured), under the 0.95 asked here.
+  instead of letterboxed, this set scored 0.76 and 0.78 (measured, seeds 0 and 1 for the
+  data and the training), under the 0.95 asked here; letterboxed, 0.989 to 1.000 (seeds
+  0 to 2).
 
 The figures are printed in the run's "figures" section. Both need torchvision (the
 generated project's images extra), which scripts/setup-venv.sh installs with torch.
@@ -51,14 +53,14 @@ def digits_folder(root: Path) -> Path:
 
 
 def shapes_folder(root: Path, per_class: int = 200, seed: int = 0) -> Path:
-    """Bright rectangles of SHAPE_ASPECTS on dark canvases 24-64 pixels wide and half to
-    twice as high, each at a random size (50-90% of what fits), position and colour."""
+    """Bright rectangles of SHAPE_ASPECTS on dark canvases 16-40 pixels wide and half to
+    twice as high (8-40), each at a random size (50-90% of what fits), position and colour."""
     rng = random.Random(seed)
     for shape, aspect in SHAPE_ASPECTS.items():
         (root / shape).mkdir(parents=True)
         for index in range(per_class):
-            width = rng.randint(24, 64)
-            height = max(12, min(64, round(width * rng.uniform(0.5, 2.0))))
+            width = rng.randint(16, 40)
+            height = max(8, min(40, round(width * rng.uniform(0.5, 2.0))))
             canvas = Image.new("RGB", (width, height), tuple(rng.randint(0, 90) for _ in "rgb"))
             scale = rng.uniform(0.5, 0.9) * min(width / max(aspect, 1), height * min(aspect, 1))
             box_width = min(scale * max(aspect, 1), width - 1)
@@ -74,34 +76,27 @@ def shapes_folder(root: Path, per_class: int = 200, seed: int = 0) -> Path:
 
 
 class TestRealImages:
-    def test_digits_as_png_class_folders(self, project, project_python, tmp_path, record_property):
-        """load_digits written as PNG class folders trains the default CNN through the CLI
-        to a test accuracy of at least 0.95, above both baselines."""
-        folder = digits_folder(tmp_path / "digits")
-        [(metrics, seconds)] = train_and_evaluate(project_python, project, ["--data", folder])
-        record_property(
-            "figure",
-            f"digits as PNGs: test accuracy {metrics['accuracy']:.3f} on {metrics['examples']} "
-            f"images; baselines {rounded(metrics['baselines'])}; CLI train {seconds:.1f} s",
-        )
-        assert metrics["accuracy"] >= FLOOR
-        assert metrics["beats_baselines"]
-
-    def test_shapes_of_every_aspect_ratio_mode_and_format(
+    def test_digits_and_shapes_train_above_the_floor_and_the_baselines(
         self, project, project_python, tmp_path, record_property
     ):
-        """The rectangles set trains to a test accuracy of at least 0.95, above both
-        baselines: fails if aspect ratios are distorted or a mode is misread."""
-        folder = shapes_folder(tmp_path / "shapes")
-        [(metrics, seconds)] = train_and_evaluate(project_python, project, ["--data", folder])
-        record_property(
-            "figure",
-            f"shapes in mixed modes: test accuracy {metrics['accuracy']:.3f} on "
-            f"{metrics['examples']} images; baselines {rounded(metrics['baselines'])}; "
-            f"CLI train {seconds:.1f} s",
-        )
-        assert metrics["accuracy"] >= FLOOR
-        assert metrics["beats_baselines"]
+        """Each set, trained through the CLI (both in one process: one start of Python,
+        torch and torchvision), reaches a test accuracy of at least 0.95, above both
+        baselines. The shapes fail it if aspect ratios are distorted or a mode is misread."""
+        sets = {
+            "digits as PNGs": digits_folder(tmp_path / "digits"),
+            "shapes in mixed modes": shapes_folder(tmp_path / "shapes"),
+        }
+        runs = [["--data", folder] for folder in sets.values()]
+        for name, (metrics, seconds) in zip(
+            sets, train_and_evaluate(project_python, project, *runs), strict=True
+        ):
+            record_property(
+                "figure",
+                f"{name}: test accuracy {metrics['accuracy']:.3f} on {metrics['examples']} "
+                f"images; baselines {rounded(metrics['baselines'])}; CLI train {seconds:.1f} s",
+            )
+            assert metrics["accuracy"] >= FLOOR, (name, metrics)
+            assert metrics["beats_baselines"], (name, metrics)
 
 
 def rounded(scores: dict[str, float]) -> dict[str, float]:
