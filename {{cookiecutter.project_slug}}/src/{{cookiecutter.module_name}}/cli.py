@@ -130,10 +130,10 @@ _SPECIAL_PARSERS: dict[str, Callable[[str], Any]] = {
 }
 
 
-def _field_parser(option: dataclasses.Field[Any]) -> Callable[[str], Any]:
+def _field_parser(option: dataclasses.Field[Any], hints: dict[str, Any]) -> Callable[[str], Any]:
+    """How to read `option` from the command line, given TrainConfig's resolved type hints."""
     if option.name in _SPECIAL_PARSERS:
         return _SPECIAL_PARSERS[option.name]
-    hints = typing.get_type_hints(TrainConfig)
     kind = hints[option.name]
     if isinstance(kind, types.UnionType):  # `int | None`: the one non-None member, or "none"
         (member,) = (arg for arg in typing.get_args(kind) if arg is not type(None))
@@ -144,6 +144,7 @@ def _field_parser(option: dataclasses.Field[Any]) -> Callable[[str], Any]:
 def _add_train_config_options(parser: argparse.ArgumentParser) -> None:
     """One --flag per TrainConfig field, named after it, defaulting to the dataclass's default."""
     group = parser.add_argument_group("training options (TrainConfig)")
+    hints = typing.get_type_hints(TrainConfig)  # resolved once: each call evaluates them all
     for option in dataclasses.fields(TrainConfig):
         extra: dict[str, Any] = {}
         if option.name == "model":
@@ -153,7 +154,7 @@ def _add_train_config_options(parser: argparse.ArgumentParser) -> None:
         group.add_argument(
             f"--{option.name.replace('_', '-')}",
             dest=f"config_{option.name}",
-            type=_field_parser(option),
+            type=_field_parser(option, hints),
             metavar=option.name.upper(),
             default=argparse.SUPPRESS,  # absent unless given, so "none" can mean None
             # argparse %-formats help texts: a literal "%" must be written "%%".

@@ -218,6 +218,7 @@ class TestTrainRegressor:
         assert {name: metrics[name] for name in expected} == pytest.approx(expected, abs=1e-6)
 
 
+@pytest.mark.slow
 class TestTextRegressors:
     @pytest.mark.parametrize("model", models_for("text"))
     def test_each_text_model_learns_a_number_from_words(self, review_data, tmp_path, model):

@@ -724,9 +724,10 @@ class TestEarlyStopping:
 class TestOverfitting:
     @pytest.mark.parametrize("loss_fn", [nn.CrossEntropyLoss(), FocalLoss(gamma=2.0)])
     def test_model_memorises_a_tiny_dataset(self, loss_fn):
-        """60 Adam steps on 8 random examples with random labels reach 100 % accuracy and a
-        loss below OVERFIT_LOSS_THRESHOLD, a tenth of the floor that a loss applied to
-        softmax outputs cannot go below (0.551 for cross-entropy, 0.099 for focal loss).
+        """Within 60 Adam steps on 8 random examples with random labels, accuracy reaches
+        100 % and the loss falls below OVERFIT_LOSS_THRESHOLD, a tenth of the floor that a
+        loss applied to softmax outputs cannot go below (0.551 for cross-entropy, 0.099 for
+        focal loss). Both are read every 10 steps; the test ends at the first pass.
 
         Catches softmax applied before the loss, a detached graph, a sign error or updates
         that never reach the weights.
@@ -738,12 +739,16 @@ class TestOverfitting:
         }
         model = MLPClassifier(NUM_FEATURES, hidden_size=32, num_outputs=NUM_CLASSES, dropout=0.0)
         optimizer = torch.optim.Adam(model.parameters(), lr=5e-2)
-        for _ in range(60):
+        for step in range(1, 61):
             train_step(model, batch, loss_fn, optimizer)
-        with torch.no_grad():
-            logits = model(**model_inputs(batch))
-        assert loss_fn(logits, batch["label"]).item() < OVERFIT_LOSS_THRESHOLD
-        assert accuracy(logits.argmax(dim=1), batch["label"]) == 1.0
+            if step % 10 == 0:
+                with torch.no_grad():
+                    logits = model(**model_inputs(batch))
+                loss = loss_fn(logits, batch["label"]).item()
+                memorised = accuracy(logits.argmax(dim=1), batch["label"]) == 1.0
+                if loss < OVERFIT_LOSS_THRESHOLD and memorised:
+                    return
+        pytest.fail(f"loss {loss:.3f} after 60 steps (bar {OVERFIT_LOSS_THRESHOLD})")
 
 
 @pytest.fixture

@@ -43,6 +43,7 @@ MIN_GRADIENT = 1e-5  # round-off leaves up to ~1e-6; a parameter that learns get
 # initialised ten times too large or a missing normalisation moves it much further.
 INIT_LOSS_TOLERANCE = 0.25
 OVERFIT_STEPS = 60
+OVERFIT_CHECK_EVERY = 10  # eval-mode loss read every this many steps
 OVERFIT_LENGTHS = (12, 11, 10, 9, 8, 7, 6, 5)  # no two token rows can be equal
 # Adam (lr 7e-3) takes the models here below 0.04 in 60 steps on 8 samples, all but the
 # bag of n-grams, whose worst of 400 seeds was 0.100 (at lr 1e-2 dropout makes the
@@ -401,23 +402,27 @@ class TestModelContract:
         assert loss_after < loss_before
 
     def test_overfits_a_tiny_batch(self, model, name, kind):
-        """60 Adam steps in train mode take the training loss on 8 fixed samples below 0.1
-        (cross-entropy, or the MSE of a regressor on targets of std 1).
+        """Within 60 Adam steps in train mode, the eval-mode loss on 8 fixed samples falls
+        below the bar (cross-entropy, or the MSE of a regressor on targets of std 1). It is
+        read every 10 steps and the test ends at the first pass: most models need 10 to 40.
 
         Catches a model that cannot learn: probabilities returned instead of logits, an
         output that ignores most of the input, a capacity bottleneck such as a detached body.
         """
         batch = random_batch(model, name, lengths=OVERFIT_LENGTHS)
         optimizer = torch.optim.Adam(model.parameters(), lr=7e-3)
-        model.train()
-        for _ in range(OVERFIT_STEPS):
+        bar = OVERFIT_MSE if kind == "regressor" else OVERFIT_LOSS
+        for step in range(1, OVERFIT_STEPS + 1):
+            model.train()
             optimizer.zero_grad()
             training_loss(kind, model(**batch)).backward()
             optimizer.step()
-        with torch.no_grad():
-            loss = training_loss(kind, model.eval()(**batch)).item()
-        bar = OVERFIT_MSE if kind == "regressor" else OVERFIT_LOSS
-        assert loss < bar, f"loss {loss:.3f} after {OVERFIT_STEPS} steps"
+            if step % OVERFIT_CHECK_EVERY == 0:
+                with torch.no_grad():
+                    loss = training_loss(kind, model.eval()(**batch)).item()
+                if loss < bar:
+                    return
+        pytest.fail(f"loss {loss:.3f} after {OVERFIT_STEPS} steps, above {bar}")
 
     def test_config_names_every_constructor_argument(self, model):
         """config holds the registry name plus every __init__ argument.

@@ -10,6 +10,7 @@ event and setting, so words like "the", "a" and "in" appear in every class while
 class keywords keep a tiny model's accuracy high.
 """
 
+import functools
 import hashlib
 import itertools
 from dataclasses import dataclass
@@ -136,8 +137,13 @@ def _sentence(opening: str, subject: str, event: str, setting: str) -> str:
     return words[0].upper() + words[1:] + "."
 
 
-def _class_sentences(label: int, num_per_class: int, seed: int) -> list[str]:
-    """`num_per_class` distinct sentences of class `label`, in seeded order."""
+@functools.lru_cache(maxsize=32)
+def _class_sentences(label: int, num_per_class: int, seed: int) -> tuple[str, ...]:
+    """`num_per_class` distinct sentences of class `label`, in seeded order.
+
+    Cached: hashing every candidate sentence takes about 10 ms a class, and the bundled
+    table is read again by each command of a process (and by each test that uses it).
+    """
     topic = _TOPICS[LABEL_NAMES[label]]
     candidates = [
         _sentence(*parts)
@@ -147,10 +153,10 @@ def _class_sentences(label: int, num_per_class: int, seed: int) -> list[str]:
         raise ValueError(
             f"num_per_class must be between 1 and {len(candidates)}, got {num_per_class}"
         )
-    return sorted(candidates, key=lambda text: _stable_order(seed, text))[:num_per_class]
+    return tuple(sorted(candidates, key=lambda text: _stable_order(seed, text))[:num_per_class])
 
 
-def _interleave(per_class: list[list[str]]) -> tuple[list[str], list[int]]:
+def _interleave(per_class: list[tuple[str, ...]]) -> tuple[list[str], list[int]]:
     """Flatten equal-length per-class lists as class 0, 1, 2, 0, 1, 2, ...: balanced prefixes."""
     texts = [text for row in zip(*per_class, strict=True) for text in row]
     labels = list(range(len(per_class))) * len(per_class[0])
