@@ -60,10 +60,21 @@ def source(loaded, source_name):
     return loaded(source_name, 0)
 
 
+@pytest.fixture(scope="module")
+def fitted(loaded):
+    """fit_preprocessing of each source (seed 0), remembered like ``loaded``: fitting an
+    image source decodes its training images. Preprocessing is frozen, so tests share it."""
+
+    def fit(source_name: str) -> Preprocessing:
+        return fit_preprocessing(loaded(source_name, 0).data, PLAIN, log=None)
+
+    return functools.cache(fit)
+
+
 @pytest.fixture
-def preprocessing(source) -> Preprocessing:
-    """The tokenizer or normaliser that training fits on the source."""
-    return fit_preprocessing(source.data, PLAIN, log=None)
+def preprocessing(fitted, source_name) -> Preprocessing:
+    """The tokenizer, normaliser or image preprocessing that training fits on the source."""
+    return fitted(source_name)
 
 
 def pairs(examples) -> list[tuple]:
