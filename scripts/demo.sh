@@ -14,7 +14,9 @@ cd "$project"
 # The pip route (the project's README also shows uv's): pip >= 25.1 installs dependency groups.
 python3 -m venv .venv
 .venv/bin/python -m pip install --quiet --upgrade "pip>=25.1"
-.venv/bin/python -m pip install --quiet "${TORCH_SPEC:-torch==2.13.0}" ${TORCH_INDEX_URL:+--index-url "$TORCH_INDEX_URL"}
+# torch and the torchvision built for it in one command, as scripts/setup-venv.sh installs them.
+.venv/bin/python -m pip install --quiet "${TORCH_SPEC:-torch==2.14.1}" \
+    "${TORCHVISION_SPEC:-torchvision==0.29.1}" ${TORCH_INDEX_URL:+--index-url "$TORCH_INDEX_URL"}
 .venv/bin/python -m pip install --quiet -e . --group dev
 
 .venv/bin/python -m ml_project train --out model.pt

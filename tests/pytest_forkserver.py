@@ -25,12 +25,15 @@ import hypothesis.strategies  # noqa: F401 (preloaded for the generated suites)
 import numpy  # noqa: F401
 import pytest
 import torch
+import torchvision.io  # the image tests decode with it, resize with v2
+import torchvision.transforms.v2  # noqa: F401
+from PIL import Image  # noqa: F401
 
 TIMEOUT_S = 120  # a seeded bug that hangs a run is killed by SIGALRM instead of hanging us
 
-# What every generated suite pays for at start-up: its pytest plugins, torch, the
-# torch._dynamo that an optimizer's first construction imports, and the sympy of
-# assert_close's first call.
+# What every generated suite pays for at start-up: its pytest plugins, torch (and the
+# torchvision and Pillow of its image tests), the torch._dynamo that an optimizer's first
+# construction imports, and the sympy of assert_close's first call.
 for plugin in entry_points(group="pytest11"):
     plugin.load()
 torch.optim.SGD([torch.zeros(1, requires_grad=True)], lr=0.1)

@@ -9,16 +9,16 @@ from pathlib import Path
 import pytest
 from test_seeded_bugs import PACKAGE, SeededBug, failed_tests
 
-CNN = Path(__file__).with_name("fixtures") / "cnn.py"
+CNN = Path(__file__).with_name("fixtures") / "text_cnn.py"
 CONTRACT = "tests/unit/test_model_contract.py"
-CONTRACT_ENTRY = '    "cnn": {"vocab_size": 64, "hidden_size": 32, "num_outputs": 3},\n'
-PASSED_CNN_TEST = re.compile(r"^PASSED \S+\[(?:classifier-|regressor-)?cnn\]$", re.MULTILINE)
+CONTRACT_ENTRY = '    "text_cnn": {"vocab_size": 64, "hidden_size": 32, "num_outputs": 3},\n'
+PASSED_CNN_TEST = re.compile(r"^PASSED \S+\[(?:classifier-|regressor-)?text_cnn\]$", re.MULTILINE)
 
 PLANTED_BUGS = [
     SeededBug(
         "cnn_pools_over_padding",
         "model",
-        "models/cnn.py",
+        "models/text_cnn.py",
         old="pooled = (x * is_real).sum(dim=1) / is_real.sum(dim=1).clamp(min=1)",
         new="pooled = x.mean(dim=1)",
         tests=(CONTRACT,),
@@ -26,7 +26,7 @@ PLANTED_BUGS = [
     SeededBug(
         "cnn_embedding_detached",
         "model",
-        "models/cnn.py",
+        "models/text_cnn.py",
         old="x = self.embedding(input_ids) * is_real",
         new="x = self.embedding(input_ids).detach() * is_real",
         tests=(CONTRACT,),
@@ -34,7 +34,7 @@ PLANTED_BUGS = [
     SeededBug(
         "cnn_dropout_left_on_in_eval",
         "model",
-        "models/cnn.py",
+        "models/text_cnn.py",
         old="return self.head(self.dropout(pooled))",
         new='return self.head(F.dropout(pooled, self.config["dropout"]))',
         tests=(CONTRACT,),
@@ -42,7 +42,7 @@ PLANTED_BUGS = [
     SeededBug(
         "cnn_softmax_inside_forward",
         "model",
-        "models/cnn.py",
+        "models/text_cnn.py",
         old="return self.head(self.dropout(pooled))",
         new="return self.head(self.dropout(pooled)).softmax(dim=-1)",
         tests=(CONTRACT,),
@@ -61,19 +61,21 @@ def add_the_cnn(project: Path) -> None:
     """The README's steps and nothing else: the module in models/, registered and exported,
     and its one CONTRACT_MODELS entry."""
     models = project / PACKAGE / "models"
-    shutil.copy(CNN, models / "cnn.py")
+    shutil.copy(CNN, models / "text_cnn.py")
     edit(
-        models / "config.py", "from .mlp import", "from .cnn import CNNClassifier\nfrom .mlp import"
+        models / "config.py",
+        "from .mlp import",
+        "from .text_cnn import CNNClassifier\nfrom .mlp import",
     )
     edit(
         models / "config.py",
-        "(BagOfNgramsClassifier, MLPClassifier, TransformerClassifier)",
-        "(BagOfNgramsClassifier, CNNClassifier, MLPClassifier, TransformerClassifier)",
+        "(BagOfNgramsClassifier, MLPClassifier, SmallCNN, TransformerClassifier)",
+        "(BagOfNgramsClassifier, CNNClassifier, MLPClassifier, SmallCNN, TransformerClassifier)",
     )
     edit(
         models / "__init__.py",
         "from .mlp import",
-        "from .cnn import CNNClassifier\nfrom .mlp import",
+        "from .text_cnn import CNNClassifier\nfrom .mlp import",
     )
     edit(
         models / "__init__.py",
@@ -123,11 +125,11 @@ def test_a_model_file_that_no_test_runs_fails_the_coverage_floor(
     """A --cov run whose total passes still fails when one file is below the per-file floor
     (80%, in pyproject.toml), and names it: here a model copied in but never registered."""
     project = shutil.copytree(default_project, tmp_path / default_project.name)
-    shutil.copy(CNN, project / PACKAGE / "models" / "cnn.py")
+    shutil.copy(CNN, project / PACKAGE / "models" / "text_cnn.py")
     model_tests = ("tests/unit/test_models.py", CONTRACT)
     code, output = run_generated_tests(
         project, *model_tests, "--cov=ml_project.models", "--cov-fail-under=50"
     )
     assert code == 1, output[-3000:]
     assert re.search(r"Required test coverage of 50(\.0)?% reached", output), output[-3000:]
-    assert re.search(r"^src/ml_project/models/cnn\.py: 0\.0%$", output, re.MULTILINE), output
+    assert re.search(r"^src/ml_project/models/text_cnn\.py: 0\.0%$", output, re.MULTILINE), output

@@ -180,7 +180,7 @@ class TestTiers:
 class TestInstalledProject:
     def test_publishes_only_runtime_dependencies(self, project_python):
         """The installed package requires torch, numpy and rich (matplotlib only in its report
-        extra), nothing else, and registers no
+        extra, torchvision and Pillow in its images extra), nothing else, and registers no
         pytest-randomly seeder: catches test tools leaking into the published metadata (the
         old `dev` extra) and an entry point that makes every pytest-randomly run import it."""
         code = (
@@ -192,7 +192,8 @@ class TestInstalledProject:
         required = [r.split(">")[0] for r in requirements if "extra ==" not in r]
         extras = [r.split(">")[0] for r in requirements if "extra ==" in r]
         assert sorted(required) == ["numpy", "rich", "torch"]
-        assert extras == ["matplotlib"]  # the optional `report` extra, for evaluate --report
+        # The optional extras: `report` for evaluate --report, `images` for image inputs.
+        assert sorted(extras) == ["matplotlib", "pillow", "torchvision"]
         assert seeders == []
 
     def test_main_job_trains_and_predicts(self, project, project_python):

@@ -38,6 +38,31 @@ CALIBRATION = "tests/unit/test_calibration.py"
 REGRESSION_TARGETS = "tests/integration/test_regression_targets.py"
 REGRESSION_METRICS = "tests/unit/test_regression_metrics.py"
 EVALUATION = "tests/integration/test_evaluation.py"
+IMAGES = "tests/unit/test_images.py"
+IMAGE_SERVING = "tests/integration/test_image_serving.py"
+
+# What the Predictor does with image files; the serving skews below replace it. Each skew
+# is what a hand-written serving script does: its own decode, resize and normalisation.
+SERVED_IMAGES = "        return self.image_preprocessing.encode(paths).to(dtype)\n"
+
+
+def served_with(resize: str, scale: str = "max") -> str:
+    """Serving code that letterboxes (or, with ``scale`` "min", centre-crops) by itself,
+    calling torchvision's resize with the keyword arguments ``resize``."""
+    return f"""        from torchvision.transforms.v2 import functional as transforms
+
+        from ..data import decode_pixels
+
+        prep = self.image_preprocessing
+        images = []
+        for path in paths:
+            image = decode_pixels(path, prep.channels)
+            scale = prep.size / {scale}(image.shape[-2:])
+            shape = [max(1, round(side * scale)) for side in image.shape[-2:]]
+            resized = transforms.resize(image, shape, {resize})
+            images.append(transforms.center_crop(resized, [prep.size, prep.size]))
+        return prep.normalize(torch.stack(images)).to(dtype)
+"""
 
 
 @dataclass(frozen=True)
@@ -757,8 +782,8 @@ CATALOGUE = [
         "evaluate_scores_the_validation_split",
         "wiring",
         "task.py",
-        old='return load_data(spec_from_source(predictor.data_source)).splits["test"]',
-        new='return load_data(spec_from_source(predictor.data_source)).splits["validation"]',
+        old='    return data.splits["test"]\n',
+        new='    return data.splits["validation"]\n',
         tests=(CLI,),
     ),
     # The metrics' names swapped in the report: accuracy printed as macro F1.
@@ -909,9 +934,9 @@ CATALOGUE = [
         "baselines",
         "task.py",
         old='        prepared.splits["train"],\n        prepared.targets("train"),\n'
-        "        len(prepared.label_names),\n    )\n",
+        "        len(prepared.label_names),\n",
         new='        prepared.splits["test"],\n        prepared.targets("test"),\n'
-        "        len(prepared.label_names),\n    )\n",
+        "        len(prepared.label_names),\n",
         # The same edit fits a regressor's mean and ridge baselines on the test split.
         tests=(TRAINING, REGRESSION_TARGETS),
     ),
@@ -970,7 +995,12 @@ CATALOGUE = [
         "task.py",
         old='        target=source["target"],\n',
         new="",
-        also=(("        target=predictor.target,\n", ""),),
+        also=(
+            (
+                "        feature_columns=features,\n        target=predictor.target,\n",
+                "        feature_columns=features,\n",
+            ),
+        ),
         tests=(REGRESSION_TARGETS,),
     ),
     # A help text with a bare "%": argparse %-formats it, and `train --help` crashes.
@@ -1221,8 +1251,8 @@ CATALOGUE = [
         "validation_file_features_in_its_own_order",
         "column-set",
         "task.py",
-        old="                feature_columns=examples.feature_names or None,\n",
-        new="                feature_columns=None,\n",
+        old="        feature_columns=(like.feature_names or None) if like is not None else None,\n",
+        new="        feature_columns=None,\n",
         tests=(SOURCES,),
     ),
     # 6. Features taken in the file's column order, not the model's: a file with the same
@@ -1273,6 +1303,126 @@ CATALOGUE = [
         old="            nn.GELU(),\n",
         new="            nn.ReLU(),\n",
         tests=(MODELS,),
+    ),
+    # --- images: train/serve skew (issue 22) -----------------------------------------------
+    # Serving resizes without antialiasing: each served pixel samples a few of its area.
+    SeededBug(
+        "serving_resize_without_antialias",
+        "image skew",
+        "inference/predictor.py",
+        old=SERVED_IMAGES,
+        new=served_with("antialias=False"),
+        tests=(IMAGE_SERVING,),
+    ),
+    # Serving with another interpolation (nearest, OpenCV's and PIL's old default).
+    SeededBug(
+        "serving_nearest_interpolation",
+        "image skew",
+        "inference/predictor.py",
+        old=SERVED_IMAGES,
+        new=served_with("interpolation=transforms.InterpolationMode.NEAREST"),
+        tests=(IMAGE_SERVING,),
+    ),
+    # Serving crops: shorter side to the size, then a centre crop training never made.
+    SeededBug(
+        "serving_centre_crop",
+        "image skew",
+        "inference/predictor.py",
+        old=SERVED_IMAGES,
+        new=served_with("antialias=True", scale="min"),
+        tests=(IMAGE_SERVING,),
+    ),
+    # Serving feeds BGR (OpenCV's channel order) to a model trained on RGB.
+    SeededBug(
+        "serving_bgr_channel_order",
+        "image skew",
+        "inference/predictor.py",
+        old=SERVED_IMAGES,
+        new="        return self.image_preprocessing.encode(paths).flip(1).to(dtype)\n",
+        tests=(IMAGE_SERVING,),
+    ),
+    # Serving normalises with ImageNet's constants instead of the training statistics.
+    SeededBug(
+        "serving_imagenet_constants",
+        "image skew",
+        "inference/predictor.py",
+        old=SERVED_IMAGES,
+        new="""        pixels = self.image_preprocessing.pixels(paths).float() / 255
+        mean = torch.tensor([0.485, 0.456, 0.406])[:, None, None]
+        std = torch.tensor([0.229, 0.224, 0.225])[:, None, None]
+        return ((pixels - mean) / std).to(dtype)
+""",
+        tests=(IMAGE_SERVING,),
+    ),
+    # Augmentation left on at serving: every request sees a random crop and flip.
+    SeededBug(
+        "serving_augments_images",
+        "image skew",
+        "inference/predictor.py",
+        old=SERVED_IMAGES,
+        new="""        from ..data import ImageAugmentation
+
+        augment = ImageAugmentation(crop_scale=0.8, flip=0.5)
+        return augment(self.image_preprocessing.encode(paths)).to(dtype)
+""",
+        tests=(IMAGE_SERVING,),
+    ),
+    # --- images: data and preprocessing ------------------------------------------------------
+    # The channel statistics fitted on every split, the test images included.
+    SeededBug(
+        "image_statistics_with_the_test_images",
+        "image data",
+        "task.py",
+        old="        image = fit_image_preprocessing(image_files(train), config)\n",
+        new="""        every = [file for part in data.splits.values() for file in image_files(part)]
+        image = fit_image_preprocessing(every, config)
+""",
+        tests=(DATA_CONTRACT,),
+    ),
+    # Classes numbered in the order the folders (files) come, not by the project's rule.
+    SeededBug(
+        "classes_in_listing_order",
+        "image data",
+        "task.py",
+        old='        names = label_names(splits["train"].labels)\n',
+        new='        names = tuple(dict.fromkeys(splits["train"].labels))\n',
+        tests=(IMAGES,),
+    ),
+    # The EXIF orientation ignored: portrait phone photos are seen lying on their side.
+    SeededBug(
+        "exif_orientation_ignored",
+        "image data",
+        "data/images.py",
+        old="apply_exif_orientation=True",
+        new="apply_exif_orientation=False",
+        tests=(IMAGES,),
+    ),
+    # The shared resize stretches every image to the square: aspect ratios are lost.
+    SeededBug(
+        "images_stretched_to_the_square",
+        "image data",
+        "data/images.py",
+        old="    shape = [max(1, round(height * scale)), max(1, round(width * scale))]\n",
+        new="    shape = [size, size]\n",
+        tests=(IMAGES,),
+    ),
+    # Batches handed to the model channels-last (B, H, W, C), as images are stored.
+    SeededBug(
+        "images_channels_last",
+        "image data",
+        "data/images.py",
+        old="        return (pixels.float() / 255 - mean) / std\n",
+        new="        return ((pixels.float() / 255 - mean) / std).permute(0, 2, 3, 1)\n",
+        tests=(IMAGE_SERVING,),
+    ),
+    # The CNN's BatchNorm normalises with the batch's statistics in eval mode too.
+    SeededBug(
+        "cnn_batch_norm_without_running_statistics",
+        "architecture",
+        "models/cnn.py",
+        old="                nn.BatchNorm2d(width),\n",
+        new="                nn.BatchNorm2d(width, track_running_stats=False),\n",
+        tests=(MODEL_CONTRACT,),
     ),
 ]
 

@@ -52,32 +52,37 @@ def pre_commit_hooks(project: Path) -> dict[str, dict]:
 
 class TestDependencies:
     def test_tools_are_dependency_groups_not_extras(self, default_project):
-        """Test and lint tools are PEP 735 groups (dev includes test); the one extra is the
-        report's matplotlib, a feature of the package: catches test tooling published in
-        the wheel's metadata again."""
+        """Test and lint tools are PEP 735 groups (dev includes test); the extras are
+        features of the package, the report's matplotlib and the images' torchvision and
+        Pillow: catches test tooling published in the wheel's metadata again."""
         pyproject = read_pyproject(default_project)
-        assert pyproject["project"]["optional-dependencies"] == {"report": ["matplotlib>=3.8"]}
+        assert pyproject["project"]["optional-dependencies"] == {
+            "report": ["matplotlib>=3.8"],
+            "images": ["torchvision>=0.20", "pillow>=10"],
+        }
         groups = pyproject["dependency-groups"]
         assert {"include-group": "test"} in groups["dev"]
         assert any(r.startswith("pytest>=") for r in groups["test"])
 
 
-def stand_in_torch_index(folder: Path, version: str) -> str:
-    """A PEP 503 index in ``folder`` holding one pure-Python wheel named torch ``version``:
-    offline, in place of one of PyTorch's indexes. Returns its file:// URL."""
-    dist_info = f"torch-{version}.dist-info"
-    files = {
-        "torch/__init__.py": f"__version__ = {version!r}\n",
-        f"{dist_info}/METADATA": f"Metadata-Version: 2.1\nName: torch\nVersion: {version}\n",
-        f"{dist_info}/WHEEL": "Wheel-Version: 1.0\nRoot-Is-Purelib: true\nTag: py3-none-any\n",
-    }
-    wheel = folder / "torch" / f"torch-{version}-py3-none-any.whl"
-    wheel.parent.mkdir(parents=True)
-    with zipfile.ZipFile(wheel, "w") as archive:
-        for name, text in files.items():
-            archive.writestr(name, text)
-        archive.writestr(f"{dist_info}/RECORD", "".join(f"{name},,\n" for name in files))
-    (folder / "torch" / "index.html").write_text(f'<a href="{wheel.name}">{wheel.name}</a>')
+def stand_in_torch_index(folder: Path, version: str, vision_version: str) -> str:
+    """A PEP 503 index in ``folder`` holding pure-Python wheels named torch ``version`` and
+    torchvision ``vision_version``: offline, in place of one of PyTorch's indexes. Returns
+    its file:// URL."""
+    for name, release in (("torch", version), ("torchvision", vision_version)):
+        dist_info = f"{name}-{release}.dist-info"
+        files = {
+            f"{name}/__init__.py": f"__version__ = {release!r}\n",
+            f"{dist_info}/METADATA": f"Metadata-Version: 2.1\nName: {name}\nVersion: {release}\n",
+            f"{dist_info}/WHEEL": "Wheel-Version: 1.0\nRoot-Is-Purelib: true\nTag: py3-none-any\n",
+        }
+        wheel = folder / name / f"{name}-{release}-py3-none-any.whl"
+        wheel.parent.mkdir(parents=True)
+        with zipfile.ZipFile(wheel, "w") as archive:
+            for path, text in files.items():
+                archive.writestr(path, text)
+            archive.writestr(f"{dist_info}/RECORD", "".join(f"{path},,\n" for path in files))
+        (folder / name / "index.html").write_text(f'<a href="{wheel.name}">{wheel.name}</a>')
     return folder.as_uri()
 
 
@@ -85,12 +90,14 @@ def stand_in_torch_index(folder: Path, version: str) -> str:
 def locked(tmp_path_factory, default_project):
     """A copy of the default project locked by uv, PyTorch's two indexes replaced by
     stand-ins (the other packages come from PyPI, as in CI); returns a function that lists
-    the torch requirement uv would install for the given `uv sync` options."""
+    the torch and torchvision requirements uv would install for the given `uv sync`
+    options."""
     folder = tmp_path_factory.mktemp("torch-builds")
     project = shutil.copytree(default_project, folder / "ml-project")
     indexes = [
-        f"--index=pytorch-cpu={stand_in_torch_index(folder / 'cpu', '2.13.0+cpu')}",
-        f"--index=pytorch-cu130={stand_in_torch_index(folder / 'cu130', '2.13.0+cu130')}",
+        f"--index=pytorch-cpu={stand_in_torch_index(folder / 'cpu', '2.14.1+cpu', '0.29.1+cpu')}",
+        f"--index=pytorch-cu130="
+        f"{stand_in_torch_index(folder / 'cu130', '2.14.1+cu130', '0.29.1+cu130')}",
     ]
     run(BIN / "uv", "lock", *indexes, cwd=project)
 
@@ -106,14 +113,16 @@ def locked(tmp_path_factory, default_project):
 class TestTorchBuilds:
     def test_uv_sync_installs_the_cpu_build(self, locked):
         """A plain `uv sync` (and `uv sync --locked` in CI) installs torch from PyTorch's CPU
-        index, on every platform. Catches the default pulling PyPI's multi-GB CUDA wheel."""
-        assert locked() == ["torch==2.13.0+cpu"]
+        index, with torchvision from the same index, on every platform. Catches the default
+        pulling PyPI's multi-GB CUDA wheel (torchvision from PyPI would pull it too)."""
+        assert locked() == ["torch==2.14.1+cpu", "torchvision==0.29.1+cpu"]
 
     def test_the_cu130_group_installs_the_cuda_build_from_the_same_lock(self, locked):
         """`uv sync --no-group cpu --group cu130` installs the lock's CUDA build. Catches a
         GPU machine that has to install torch outside the lock. (The stand-in wheel installs
         anywhere, so the macOS fallback to PyPI's build is not exercised here.)"""
-        assert locked("--no-group", "cpu", "--group", "cu130") == ["torch==2.13.0+cu130"]
+        expected = ["torch==2.14.1+cu130", "torchvision==0.29.1+cu130"]
+        assert locked("--no-group", "cpu", "--group", "cu130") == expected
 
     def test_the_two_builds_cannot_be_installed_together(self, locked):
         """Asking for both groups is refused by uv (they are declared as conflicting)."""

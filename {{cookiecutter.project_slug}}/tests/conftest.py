@@ -22,9 +22,10 @@ import torch
 from hypothesis import find, settings
 from hypothesis import strategies as st
 from hypothesis.configuration import set_hypothesis_home_dir
+from PIL import Image
 
 from {{ cookiecutter.module_name }}.checkpoint import save_checkpoint
-from {{ cookiecutter.module_name }}.data import build_tokenizer, bundled_table
+from {{ cookiecutter.module_name }}.data import build_tokenizer, bundled_table, inspect_image
 from {{ cookiecutter.module_name }}.data.sources import Input, Target
 from {{ cookiecutter.module_name }}.inference import Predictor
 from {{ cookiecutter.module_name }}.models import MLPClassifier, TransformerClassifier
@@ -65,6 +66,7 @@ CONTRACT_MODELS: dict[str, dict[str, Any]] = {
         "num_buckets": 256,  # collisions do not matter here; a small table keeps it fast
         "num_subword_buckets": 256,
     },
+    "cnn": {"in_channels": 3, "hidden_size": 8, "num_outputs": 3, "num_blocks": 2, "dropout": 0.1},
     "mlp": {"in_features": 10, "hidden_size": 32, "num_outputs": 3, "dropout": 0.1},
     "transformer": {
         "vocab_size": 64,
@@ -402,6 +404,35 @@ def word_count_reviews() -> list[dict[str, str | float]]:
     return rows
 
 
+# The image classes of the suite's tiny image data: which part of a 12 x 12 image is bright.
+BRIGHT_PARTS = {"left": (slice(None), slice(0, 6)), "right": (slice(None), slice(6, 12))}
+BRIGHT_PARTS["top"] = (slice(0, 6), slice(None))
+
+
+def save_image(path: Path, pixels: torch.Tensor, **options: Any) -> Path:
+    """Write uint8 ``pixels`` (H, W) or (H, W, C) with Pillow (format from the suffix)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    Image.fromarray(pixels.to(torch.uint8).numpy()).save(path, **options)
+    return path
+
+
+def bright_part_image(label: str, seed: int, channels: int = 1) -> torch.Tensor:
+    """A 12 x 12 image of noise in 0..99 whose ``label`` part is 150 levels brighter."""
+    generator = torch.Generator().manual_seed(seed)
+    pixels = torch.randint(0, 100, (12, 12, channels), generator=generator)
+    pixels[BRIGHT_PARTS[label]] += 150
+    return pixels.squeeze(-1) if channels == 1 else pixels
+
+
+def write_image_folder(root: Path, per_class: int = 10, channels: int = 1) -> Path:
+    """Class folders of tiny PNGs, ``per_class`` of each BRIGHT_PARTS class (distinct bytes)."""
+    for number, label in enumerate(sorted(BRIGHT_PARTS)):
+        for index in range(per_class):
+            pixels = bright_part_image(label, seed=1000 * number + index, channels=channels)
+            save_image(root / label / f"{index}.png", pixels)
+    return root
+
+
 def write_table(path: Path, rows: Sequence[dict]) -> Path:
     """Write ``rows`` (dicts with the same keys) as CSV or JSON Lines, by ``path``'s suffix."""
     if path.suffix == ".jsonl":
@@ -454,6 +485,28 @@ def table_source(
     return load
 
 
+def image_folder_source(folder: Path, split_seed: int) -> LoadedSource:
+    """Class folders of 37 tiny PNGs, one of them a byte-identical copy of another of its
+    class under another name (which must land in one split with it)."""
+    root = write_image_folder(folder / "images", per_class=12)
+    (root / "left" / "copy.png").write_bytes((root / "left" / "0.png").read_bytes())
+    rows = [(inspect_image(path), path.parent.name) for path in sorted(root.glob("*/*.png"))]
+    return LoadedSource(load_data(DataSpec(path=root, split_seed=split_seed)), rows)
+
+
+def image_table_source(folder: Path, split_seed: int) -> LoadedSource:
+    """A CSV naming 36 tiny PNGs by paths relative to it, in a sub-folder."""
+    write_image_folder(folder / "files", per_class=12)
+    records = [
+        {"file": path.relative_to(folder).as_posix(), "label": path.parent.name}
+        for path in sorted(folder.glob("files/*/*.png"))
+    ]
+    table = write_table(folder / "images.csv", records)
+    rows = [(inspect_image(folder / record["file"]), record["label"]) for record in records]
+    spec = DataSpec(path=table, image_column="file", split_seed=split_seed)
+    return LoadedSource(load_data(spec), rows)
+
+
 def bundled_source(folder: Path, split_seed: int) -> LoadedSource:
     """The bundled example sentences; they need no file."""
     rows = [example_of(row.values) for row in bundled_table().rows]
@@ -469,6 +522,8 @@ CONTRACT_DATA_SOURCES: dict[str, LoadSource] = {
     "jsonl-text": table_source("support.jsonl", support_messages),
     "csv-tabular": table_source("measurements.csv", measurement_rows),
     "jsonl-tabular": table_source("measurements.jsonl", measurement_rows),
+    "folder-images": image_folder_source,
+    "csv-images": image_table_source,
 }
 
 
@@ -542,6 +597,26 @@ def text_csv(tmp_path: Path) -> Path:
 def tabular_csv(tmp_path: Path) -> Path:
     """A CSV of measurement_rows(): three numeric feature columns and a "label" column."""
     return write_table(tmp_path / "measurements.csv", measurement_rows())
+
+
+@dataclass(frozen=True)
+class TrainedImages:
+    """A CNN trained briefly on tiny class folders (RGB), with where its data is."""
+
+    checkpoint: Path
+    folder: Path
+
+
+@pytest.fixture(scope="session")
+def trained_images(tmp_path_factory: pytest.TempPathFactory) -> TrainedImages:
+    """Two epochs of the default CNN on 3 x 10 RGB images of 12 x 12: enough for serving
+    and parity tests (its accuracy is not their concern), in well under a second."""
+    folder = tmp_path_factory.mktemp("trained-images")
+    images = write_image_folder(folder / "images", per_class=10, channels=3)
+    checkpoint = folder / "model.pt"
+    spec = DataSpec(path=images, validation_fraction=0.2, test_fraction=0.2)
+    train_classifier(TrainConfig(epochs=2, hidden_size=8), spec, checkpoint, log=None)
+    return TrainedImages(checkpoint, images)
 
 
 @pytest.fixture(scope="session")

@@ -8,8 +8,11 @@ answer it on the same examples the model is scored on. A classifier's (``Baselin
 - ``bag_of_words`` (text only): multinomial naive Bayes over the training tokenizer's token
   counts with add-one smoothing, the classic strong baseline for short texts (Wang and
   Manning, 2012). A model no better than it is not worth its cost.
-- ``logistic_regression`` (tabular only): a linear model of the normalised features, the
-  classic strong baseline for tables. It minimises scikit-learn's default objective
+- ``logistic_regression`` (tabular and images): a linear model of the normalised features,
+  the classic strong baseline for tables; for images, of their grayscale thumbnails
+  (``thumbnails``: THUMBNAIL_SIZE x THUMBNAIL_SIZE averages of the model's inputs), which
+  is what a CNN must beat to have learnt more than where the ink is. It minimises
+  scikit-learn's default objective
   (``LogisticRegression(C=1)``: mean cross-entropy plus an L2 penalty of 1 / (2N) times
   the squared weights) by L-BFGS in float64, from zero weights, so it is deterministic
   and its accuracy can be checked against scikit-learn's (README, "Baselines").
@@ -20,8 +23,9 @@ A regressor's (``RegressionBaselines``):
   standard deviation, and a model must beat it to have learned anything.
 - ``ridge_regression``: closed-form ridge regression (scikit-learn's ``Ridge(alpha=1)``: the
   summed squared error plus the squared weights, the intercept unpenalised) on the
-  normalised features, or for text on the counts of the RIDGE_TOKENS most frequent training
-  tokens (a bag of words). A model no better than a linear one is not worth its cost.
+  normalised features (an image's thumbnail), or for text on the counts of the RIDGE_TOKENS
+  most frequent training tokens (a bag of words). A model no better than a linear one is
+  not worth its cost.
 
 They are fitted on the training split when the model is trained and saved in its checkpoint
 as plain tensors (a few kB). So ``evaluate`` scores them on any labelled file, also after
@@ -46,6 +50,22 @@ RIDGE_ALPHA = 1.0
 RIDGE_TOKENS = 1024
 # Rows of the bag of words made at once while fitting it: bounded memory at any size.
 RIDGE_CHUNK = 4096
+# The side of the grayscale thumbnails the image baselines see: 64 pixels, as load_digits.
+THUMBNAIL_SIZE = 8
+
+
+def thumbnails(images: Tensor) -> Tensor:
+    """Grayscale thumbnails (N, THUMBNAIL_SIZE**2) of model inputs (N, C, S, S): the mean
+    over channels, averaged over THUMBNAIL_SIZE x THUMBNAIL_SIZE areas (an area resize, so
+    no pixel is skipped)."""
+    gray = images.float().mean(dim=1, keepdim=True)  # (N, C, S, S) -> (N, 1, S, S)
+    pooled = functional.adaptive_avg_pool2d(gray, THUMBNAIL_SIZE)  # (N, 1, 8, 8)
+    return pooled.flatten(start_dim=1)  # (N, 64)
+
+
+def linear_inputs(inputs: Mapping[str, Tensor]) -> Tensor:
+    """What the linear baselines read from model inputs: the features, or thumbnails."""
+    return inputs["features"] if "features" in inputs else thumbnails(inputs["images"])
 
 
 @dataclass(frozen=True)
@@ -92,7 +112,7 @@ class Baselines:
             scores = self.bag_of_words_scores(inputs["input_ids"], inputs["attention_mask"])
             predicted["bag_of_words"] = scores.argmax(dim=1)
         if self.logistic_weight is not None and self.logistic_bias is not None:
-            logits = inputs["features"].double() @ self.logistic_weight.T + self.logistic_bias
+            logits = linear_inputs(inputs).double() @ self.logistic_weight.T + self.logistic_bias
             predicted["logistic_regression"] = logits.argmax(dim=1)
         return predicted
 
@@ -244,8 +264,8 @@ class RegressionBaselines:
     def predict(self, inputs: Mapping[str, Tensor]) -> dict[str, Tensor]:
         """Each baseline's predicted values (N,) for model inputs, as ``Predictor.encode``
         makes them."""
-        if "features" in inputs:
-            linear = inputs["features"].double() @ self.ridge_weight
+        if "input_ids" not in inputs:  # features, or an image's thumbnail
+            linear = linear_inputs(inputs).double() @ self.ridge_weight
         else:  # the bag of words times the weights: each real token adds its weight
             per_token = self.ridge_weight[inputs["input_ids"]]  # (N, T)
             linear = per_token.masked_fill(~inputs["attention_mask"].bool(), 0.0).sum(dim=1)

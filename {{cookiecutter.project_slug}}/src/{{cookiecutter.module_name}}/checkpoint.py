@@ -1,12 +1,13 @@
 """A self-describing checkpoint: everything needed to serve or resume a model, in one file.
 
-A checkpoint holds its task ("text" or "tabular") and its target ("classification", or
+A checkpoint holds its task ("text", "tabular" or "image") and its target ("classification", or
 "regression" for a number), the model's config and weights, the label names in class-index
 order (none for a regressor, which holds the target's training mean and std instead, to
 turn its standardised outputs back into the label's units) and the preprocessing that
 training used: for text the tokenizer's
 vocabulary and the sequence length, for tabular data the feature names and the feature
-normaliser's statistics. It holds the baselines fitted on the training split (see
+normaliser's statistics, for images the size, resize policy, channel mode and per-channel
+statistics (``data.ImagePreprocessing``). It holds the baselines fitted on the training split (see
 ``baselines``), so every evaluation can score them beside the model. It also records where
 its training data came from (so `evaluate` can score the test split it was trained with),
 the run's per-epoch metrics (``history``), which epoch it keeps and why training stopped,
@@ -44,13 +45,14 @@ import torch
 from torch import nn
 
 from .atomic import write_atomically
-from .baselines import Baselines, RegressionBaselines
-from .data import TARGETS, TASKS, FeatureNormalizer, Target, Task, Tokenizer
+from .baselines import THUMBNAIL_SIZE, Baselines, RegressionBaselines
+from .data import TARGETS, TASKS, FeatureNormalizer, ImagePreprocessing, Target, Task, Tokenizer
 from .models import build_model, model_config, model_task
-from .training import MAX_SEQUENCE_LENGTH
+from .training import MAX_IMAGE_SIZE, MAX_SEQUENCE_LENGTH
 
-FORMAT_VERSION = 6  # 3: baselines; 4: the logistic-regression baseline, the history;
-# 5: character n-grams hashed from code points (models/ngrams.py), not by CRC-32; 6: the target kind
+FORMAT_VERSION = 7  # 3: baselines; 4: the logistic-regression baseline, the history;
+# 5: character n-grams hashed from code points (models/ngrams.py), not by CRC-32; 6: the target
+# kind; 7: image inputs (image_preprocessing, DataSpec.image_column)
 REQUIRED_KEYS = (
     "format_version",
     "task",
@@ -63,6 +65,7 @@ REQUIRED_KEYS = (
     "max_length",
     "feature_names",
     "normalizer",
+    "image_preprocessing",
     "baselines",
     "data_source",
     "history",
@@ -96,6 +99,7 @@ class Checkpoint(TypedDict):
     max_length: int | None  # text only: tokens per text
     feature_names: tuple[str, ...] | None  # tabular only: the columns, in model input order
     normalizer: FeatureNormalizer | None  # tabular only, when training normalised features
+    image_preprocessing: ImagePreprocessing | None  # image only: size, channels, statistics
     # Fitted on the training split; None if saved without them.
     baselines: Baselines | RegressionBaselines | None
     data_source: dict[str, Any] | None  # how the training data and its splits were made
@@ -122,6 +126,7 @@ def save_checkpoint(
     training_state: Mapping[str, Any] | None = None,
     target: Target = "classification",
     target_normalizer: FeatureNormalizer | None = None,
+    image_preprocessing: ImagePreprocessing | None = None,
 ) -> None:
     """Write a checkpoint that ``load_checkpoint`` can restore without any other file.
 
@@ -130,12 +135,13 @@ def save_checkpoint(
 
     The task follows from the model's forward signature: a text model needs ``tokenizer``
     and ``max_length``, a tabular model ``feature_names`` (and ``normalizer`` when its
-    features were normalised). ``baselines``, fitted on the training split, let every
-    evaluation score simple models beside this one. ``history`` holds one dict of numbers
-    per epoch (``{"epoch": 1, "train_loss": ...}``), for learning curves without torch's
-    training state; ``best_epoch`` and ``stop_reason`` say which epoch's weights these are
-    and why the run ended. ``data_source`` and ``training_state``
-    (optimizer/scheduler state dicts, epoch, RNG states, ...) must be nested dicts of
+    features were normalised), an image model ``image_preprocessing``. ``baselines``,
+    fitted on the training split, let every evaluation score simple models beside this one.
+    ``history`` holds one dict of numbers per epoch (``{"epoch": 1, "train_loss": ...}``),
+    for learning curves without torch's training state; ``best_epoch`` and ``stop_reason``
+    say which epoch's weights these are and why the run ended. ``data_source`` and
+    ``training_state`` (optimizer/scheduler state dicts, epoch, RNG states, ...) must be
+    nested dicts of
     tensors and plain Python values; anything else (a numpy array, a custom object) raises
     TypeError here rather than producing a file that cannot be loaded safely. The file is
     written to a temporary name and then renamed, so a crash mid-write never leaves a
@@ -154,6 +160,9 @@ def save_checkpoint(
         "max_length": max_length,
         "feature_names": None if feature_names is None else list(feature_names),
         "normalizer": None if normalizer is None else normalizer.state_dict(),
+        "image_preprocessing": None
+        if image_preprocessing is None
+        else image_preprocessing.to_dict(),
         "baselines": None if baselines is None else baselines.state_dict(),
         "data_source": None if data_source is None else dict(data_source),
         "history": [dict(epoch) for epoch in history],
@@ -170,9 +179,10 @@ def save_checkpoint(
             max_length,
             feature_names,
             normalizer,
+            image_preprocessing,
         )
         + _target_inconsistencies(target, payload["model_config"], label_names, target_normalizer)
-        + _baseline_inconsistencies(baselines, label_names, tokenizer, feature_names)
+        + _baseline_inconsistencies(baselines, label_names, tokenizer, feature_names, task)
     )
     history_problem = _history_problem(payload["history"])
     if history_problem:
@@ -233,6 +243,11 @@ def load_checkpoint(path: str | PathLike[str]) -> Checkpoint:
             if payload["target_normalizer"] is None
             else FeatureNormalizer.from_state_dict(payload["target_normalizer"])
         )
+        image_preprocessing = (
+            None
+            if payload["image_preprocessing"] is None
+            else ImagePreprocessing.from_dict(payload["image_preprocessing"])
+        )
         task = model_task(model)
     except (KeyError, TypeError, ValueError, RuntimeError) as error:
         raise fail(f"cannot rebuild its contents: {_one_line(error)}") from error
@@ -247,9 +262,10 @@ def load_checkpoint(path: str | PathLike[str]) -> Checkpoint:
             payload["max_length"],
             feature_names,
             normalizer,
+            image_preprocessing,
         )
         + _target_inconsistencies(target, payload["model_config"], label_names, target_normalizer)
-        + _baseline_inconsistencies(baselines, label_names, tokenizer, feature_names)
+        + _baseline_inconsistencies(baselines, label_names, tokenizer, feature_names, task)
     )
     if problems:
         raise fail("; ".join(problems))
@@ -263,6 +279,7 @@ def load_checkpoint(path: str | PathLike[str]) -> Checkpoint:
         max_length=payload["max_length"],
         feature_names=feature_names,
         normalizer=normalizer,
+        image_preprocessing=image_preprocessing,
         baselines=baselines,
         data_source=payload["data_source"],
         history=payload["history"],
@@ -526,12 +543,34 @@ def _inconsistencies(
     max_length: object,
     feature_names: Sequence[str] | None,
     normalizer: FeatureNormalizer | None,
+    image_preprocessing: ImagePreprocessing | None = None,
 ) -> list[str]:
     """Ways the parts of a checkpoint contradict each other (empty when they agree)."""
     problems = []
     if len(set(label_names)) != len(label_names):
         repeated = next(name for name, count in Counter(label_names).items() if count > 1)
         problems.append(f"label names must be unique, got {_describe(repeated)} twice or more")
+    if task == "image":
+        others = (tokenizer, max_length, feature_names, normalizer)
+        if image_preprocessing is None or any(part is not None for part in others):
+            problems.append(
+                "an image model needs its image preprocessing and no tokenizer, max_length, "
+                "feature names or normaliser"
+            )
+        elif image_preprocessing.size > MAX_IMAGE_SIZE:
+            problems.append(
+                f"image size {image_preprocessing.size} exceeds the {MAX_IMAGE_SIZE} served here"
+            )
+        elif model_config.get("in_channels", image_preprocessing.num_channels) != (
+            image_preprocessing.num_channels
+        ):
+            problems.append(
+                f"the model takes {model_config['in_channels']} channels, its "
+                f"{image_preprocessing.channels} images have {image_preprocessing.num_channels}"
+            )
+        return problems
+    if image_preprocessing is not None:
+        problems.append(f"a {task} model has no image preprocessing")
     if task == "text":
         if tokenizer is None or feature_names is not None or normalizer is not None:
             problems.append("a text model needs a tokenizer and no feature names or normaliser")
@@ -607,13 +646,16 @@ def _baseline_inconsistencies(
     label_names: Sequence[str],
     tokenizer: Tokenizer | None,
     feature_names: Sequence[str] | None,
+    task: Task,
 ) -> list[str]:
     """Ways the baselines contradict the labels or the tokenizer (empty when they agree)."""
     if baselines is None:
         return []
+    # The width of the linear baselines' inputs: the features, or an image's thumbnail.
+    features = THUMBNAIL_SIZE**2 if task == "image" else None
+    features = len(feature_names) if feature_names is not None else features
     if isinstance(baselines, RegressionBaselines):
-        inputs = len(feature_names) if feature_names is not None else None
-        inputs = tokenizer.vocab_size if tokenizer is not None else inputs
+        inputs = tokenizer.vocab_size if tokenizer is not None else features
         if len(baselines.ridge_weight) != inputs:
             return [
                 f"the ridge-regression baseline weighs {len(baselines.ridge_weight)} inputs, "
@@ -632,10 +674,10 @@ def _baseline_inconsistencies(
             f"{None if tokenizer is None else tokenizer.vocab_size}"
         )
     weight = baselines.logistic_weight
-    if weight is not None and (feature_names is None or weight.shape[1] != len(feature_names)):
+    if weight is not None and (features is None or weight.shape[1] != features):
         problems.append(
             f"the logistic-regression baseline weighs {weight.shape[1]} features, the model "
-            f"has {None if feature_names is None else len(feature_names)}"
+            f"has {features}"
         )
     return problems
 

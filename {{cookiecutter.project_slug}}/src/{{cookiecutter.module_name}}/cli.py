@@ -2,12 +2,14 @@
 --target regression) on your data or the example.
 
     python -m <module> train --data PATH [--validation PATH] [--test PATH]
-        [--text-column text] [--label-column label] [--target classification|regression]
-        [--model NAME] --out MODEL.pt [options]
+        [--text-column text | --image-column COLUMN] [--label-column label]
+        [--target classification|regression] [--model NAME] --out MODEL.pt [options]
+    python -m <module> train --data IMAGES_DIR --out MODEL.pt   # one folder per class
     torchrun --standalone --nproc_per_node=N -m <module> train --out model.pt   # N processes
     python -m <module> evaluate --model MODEL.pt [--data PATH] [--report DIR]
     python -m <module> predict --model MODEL.pt TEXT [TEXT ...]
     python -m <module> predict --model MODEL.pt --data ROWS.csv
+    python -m <module> predict --model MODEL.pt a.png b.jpg     # or --data IMAGES_DIR
 
 Without --data, ``train`` uses ``task.DEFAULT_DATA`` (the bundled example sentences unless you
 changed it). Every TrainConfig field is a ``train`` option (``--help`` lists them), generated
@@ -31,7 +33,7 @@ from typing import Any, NoReturn
 
 import torch
 
-from .data import TARGETS, DataError, read_inputs, read_table
+from .data import TARGETS, DataError, image_paths, images_from_table, read_inputs, read_table
 from .inference import Predictor
 from .models import MODEL_REGISTRY
 from .report import check_report_folder, write_report
@@ -182,10 +184,17 @@ def build_parser() -> argparse.ArgumentParser:
     )
     train.add_argument("--out", type=_output_path, required=True, help="checkpoint file to write")
     data = train.add_argument_group("data")
-    data.add_argument("--data", type=Path, help="CSV (header row) or JSON Lines file")
+    data.add_argument(
+        "--data",
+        type=Path,
+        help="CSV (header row) or JSON Lines file, or a folder of images in class folders",
+    )
     data.add_argument("--validation", type=Path, help="validation file; default: split of --data")
     data.add_argument("--test", type=Path, help="test file; default: split of --data")
     data.add_argument("--text-column", help="column holding the text (default: text)")
+    data.add_argument(
+        "--image-column", help="column holding image paths, relative to the file (images)"
+    )
     data.add_argument("--label-column", default="label", help="column holding the label")
     data.add_argument(
         "--target",
@@ -224,8 +233,12 @@ def build_parser() -> argparse.ArgumentParser:
         "predict", parents=[common], help="print the predicted class (or number) of each input"
     )
     predict.add_argument("--model", type=Path, required=True, help="checkpoint file to load")
-    predict.add_argument("--data", type=Path, help="CSV/JSONL of rows to classify")
-    predict.add_argument("texts", nargs="*", metavar="TEXT", help="text(s) to classify")
+    predict.add_argument(
+        "--data", type=Path, help="CSV/JSONL of rows to classify, or a folder of images"
+    )
+    predict.add_argument(
+        "texts", nargs="*", metavar="INPUT", help="text(s), or image files, to classify"
+    )
     predict.set_defaults(run=_predict)
     return parser
 
@@ -267,8 +280,12 @@ def _print_json(record: dict[str, Any]) -> None:
 
 
 def _data_spec(args: argparse.Namespace) -> DataSpec:
-    if args.data is None and (args.validation or args.test or args.text_column):
-        raise UsageError("train: --validation, --test and --text-column need --data")
+    if args.data is None and (
+        args.validation or args.test or args.text_column or args.image_column
+    ):
+        raise UsageError("train: --validation, --test, --text-column, --image-column need --data")
+    if args.text_column and args.image_column:
+        raise UsageError("train: give --text-column or --image-column, not both")
     return DataSpec(
         path=args.data,
         validation=args.validation,
@@ -276,6 +293,7 @@ def _data_spec(args: argparse.Namespace) -> DataSpec:
         text_column=args.text_column or "text",
         label_column=args.label_column,
         task="text" if args.text_column else None,  # a named text column must exist
+        image_column=args.image_column,
         validation_fraction=args.validation_fraction,
         test_fraction=args.test_fraction,
         split_seed=args.split_seed,
@@ -334,6 +352,9 @@ def _check_outputs_are_not_inputs(out: Path, spec: DataSpec) -> None:
         for option, given in inputs.items():
             if given is not None and _same_file(output, given):
                 raise UsageError(f"train: --out {out} would overwrite the {option} file {given}")
+            inside = given is not None and output.resolve().is_relative_to(given.resolve())
+            if given is not None and given.is_dir() and inside:
+                raise UsageError(f"train: --out {out} is inside the {option} folder {given}")
 
 
 def _same_file(first: Path, second: Path) -> bool:
@@ -368,6 +389,9 @@ def _predict(args: argparse.Namespace) -> None:
     if bool(args.texts) == (args.data is not None):
         raise UsageError("predict: give either TEXT arguments or --data ROWS, not both or neither")
     predictor = Predictor(args.model)
+    if predictor.task == "image":
+        _predict_images(predictor, args)
+        return
     if args.data is None:
         if predictor.task != "text":
             raise ValueError(
@@ -390,6 +414,30 @@ def _predict(args: argparse.Namespace) -> None:
         raise DataError(f"{error} ({args.model} is a {predictor.task} model)") from None
     for row, result in zip(table.rows, _results(predictor, inputs), strict=True):
         _print_json({"line": row.line, **result})
+
+
+def _predict_images(predictor: Predictor, args: argparse.Namespace) -> None:
+    """One JSON line per image, in order: the files named, a folder's images (sorted), or
+    the images a table names in the training image column."""
+    if args.data is None:
+        for path, result in zip(args.texts, _results(predictor, args.texts), strict=True):
+            _print_json({"image": path, **result})
+        return
+    if args.data.is_dir():
+        paths = [str(path) for path in image_paths(args.data)]
+        for path, result in zip(paths, _results(predictor, paths), strict=True):
+            _print_json({"image": path, **result})
+        return
+    source = predictor.data_source or {}
+    if not source.get("image_column"):
+        raise DataError(
+            f"{args.data}: {args.model} was trained on class folders: give a folder of images "
+            "or the image files"
+        )
+    table = read_table(args.data)
+    images = images_from_table(table, source["image_column"])
+    for row, image, result in zip(table.rows, images, _results(predictor, images), strict=True):
+        _print_json({"line": row.line, "image": image.path, **result})
 
 
 def _results(predictor: Predictor, inputs: Sequence[Any]) -> Sequence[dict[str, Any]]:

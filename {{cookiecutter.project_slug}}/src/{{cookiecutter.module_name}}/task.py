@@ -6,7 +6,9 @@ your CSV or JSON Lines file and every command and test follows. The machinery it
 ``training.fit``, ``checkpoint`` and ``inference.Predictor``, knows no dataset.
 
 Text data (a text column) gets a tokenizer built on the training split; tabular data
-(numeric columns) a ``FeatureNormalizer`` fitted on the training split. Either is saved
+(numeric columns) a ``FeatureNormalizer`` fitted on the training split; images (a folder of
+class folders, or a table with an image column) an ``ImagePreprocessing``: a size, a
+channel mode and each channel's mean and std on the training split. Each is saved
 in the checkpoint, with the label names and where the data came from, so serving and
 ``evaluate`` preprocess exactly as training did. So are the baselines (``baselines.py``)
 fitted on the training split, which ``score`` reports beside the model.
@@ -39,7 +41,7 @@ import torch
 from torch import nn
 
 from .atomic import write_atomically
-from .baselines import Baselines, RegressionBaselines
+from .baselines import Baselines, RegressionBaselines, thumbnails
 from .checkpoint import load_checkpoint, save_checkpoint
 from .data import (
     TASKS,
@@ -48,6 +50,11 @@ from .data import (
     FeatureDataset,
     FeatureNormalizer,
     GaussianNoise,
+    ImageAugmentation,
+    ImageDataset,
+    ImageFile,
+    ImagePreprocessing,
+    Table,
     Target,
     Task,
     TensorBatches,
@@ -56,10 +63,15 @@ from .data import (
     Tokenizer,
     build_tokenizer,
     bundled_table,
+    channel_mode,
+    channel_mode_of,
     check_classes,
     check_disjoint,
     check_labels_known,
+    examples_from_folder,
+    examples_from_image_table,
     examples_from_table,
+    images_digest,
     label_names,
     read_table,
     split_examples,
@@ -96,10 +108,12 @@ LOGGER = logging.getLogger(__name__)
 class DataSpec:
     """Where the labelled data is and how to split it.
 
-    ``path`` None means the bundled example sentences. Without ``validation``/``test``
-    files, those splits are a seeded, stratified share of ``path``; given, they are used
-    as they are. ``task`` None means: text if the file has ``text_column``, else tabular.
-    ``target`` "regression" predicts the label column's number instead of its class.
+    ``path`` None means the bundled example sentences; a folder means images in class
+    folders, and a table with ``image_column`` images named by path. Without
+    ``validation``/``test`` files, those splits are a seeded, stratified share of
+    ``path``; given, they are used as they are. ``task`` None means: image for a folder or
+    an ``image_column``, text if the file has ``text_column``, else tabular. ``target``
+    "regression" predicts the label column's number instead of its class.
     """
 
     path: Path | None = None
@@ -112,6 +126,7 @@ class DataSpec:
     test_fraction: float = 0.15
     split_seed: int = 0
     target: Target = "classification"
+    image_column: str | None = None
 
 
 # The data `train` uses when no --data is given, and on which the suite's session model is
@@ -121,18 +136,22 @@ DEFAULT_DATA = DataSpec()
 # Chosen by measurement (README, "Choosing the default model"): on the bundled example, its
 # golden set and a corpus of real docstrings the bag of n-grams is as accurate as the
 # transformer or more, and trains faster.
-DEFAULT_MODELS: dict[Task, str] = {"text": "bag_of_ngrams", "tabular": "mlp"}
+DEFAULT_MODELS: dict[Task, str] = {"text": "bag_of_ngrams", "tabular": "mlp", "image": "cnn"}
 # Each model's width when --hidden-size is not given (DEFAULT_HIDDEN_SIZE for a model not
 # named here). The MLP's: on the 20,000 x 8 table of benchmarks/train_at_size.py, 32 units
 # scored 0.864, under HistGradientBoosting's 0.889; 128 scored 0.904 and 256 0.905. The
 # text models: 64 did no better than 32 on either benchmark corpus, at twice the step cost.
-DEFAULT_HIDDEN_SIZES = {"bag_of_ngrams": 32, "transformer": 32, "mlp": 128}
+# The CNN's: its first block's channels (16, 32, 64 over its three blocks).
+DEFAULT_HIDDEN_SIZES = {"bag_of_ngrams": 32, "transformer": 32, "mlp": 128, "cnn": 16}
 DEFAULT_HIDDEN_SIZE = 32
 # The derived max_length covers this share of the training texts, and is at most
 # LONGEST_SEQUENCE: padding every text to a rare outlier's length would cost attention
 # (which grows with length squared) for nothing.
 COVERED_TEXTS = 0.99
 LONGEST_SEQUENCE = 256
+# The default image size is the training images' median longer side, at most LARGEST_IMAGE:
+# a step costs the size squared, and small images are what small CNNs classify well.
+LARGEST_IMAGE = 64
 
 
 @dataclass(frozen=True)
@@ -171,10 +190,8 @@ def load_data(spec: DataSpec = DEFAULT_DATA) -> PreparedData:
     loader = DATA_LOADERS.get(spec.path.suffix.lower()) if spec.path is not None else None
     if loader is not None:
         return loader(spec)
-    table = bundled_table() if spec.path is None else read_table(spec.path)
+    examples, table = read_labelled(spec, spec.path)
     tables = [table]
-    columns = {"label_column": spec.label_column, "text_column": spec.text_column}
-    examples = examples_from_table(table, task=spec.task, target=spec.target, **columns)
     if spec.target == "classification":
         check_classes(examples, spec.label_column)
     splits = split_examples(
@@ -186,14 +203,8 @@ def load_data(spec: DataSpec = DEFAULT_DATA) -> PreparedData:
     for name in ("validation", "test"):
         given: Path | None = getattr(spec, name)
         if given is not None:
-            tables.append(read_table(given))
-            splits[name] = examples_from_table(
-                tables[-1],
-                task=examples.task,
-                feature_columns=examples.feature_names or None,
-                target=spec.target,
-                **columns,
-            )
+            splits[name], table = read_labelled(spec, given, examples)
+            tables.append(table)
     if not splits["validation"]:
         raise DataError("no validation data: give --validation or a validation fraction above 0")
     check_disjoint(splits)
@@ -207,9 +218,41 @@ def load_data(spec: DataSpec = DEFAULT_DATA) -> PreparedData:
             f"the target is the same number ({splits['train'].labels[0]}) in every training "
             "row: there is nothing to regress"
         )
-    read = {table.path.resolve(): table.sha256 for table in tables if table.sha256}
+    read = {table.path.resolve(): table.sha256 for table in tables if table and table.sha256}
     record = data_record(spec, examples.task, read)
+    if examples.task == "image":
+        assert spec.path is not None
+        root = spec.path if spec.path.is_dir() else spec.path.parent
+        everything = [image for split in splits.values() for image in split.inputs]
+        record["images_sha256"] = images_digest(everything, root)
     return PreparedData(examples.task, names, splits, record, spec.target)
+
+
+def read_labelled(
+    spec: DataSpec, path: Path | None, like: Examples | None = None
+) -> tuple[Examples, Table | None]:
+    """The labelled examples of ``path`` (None: the bundled example) as ``spec`` describes
+    them, and the table they came from (None for a folder). ``like``, the training file's
+    examples, makes a validation or test file's of the same task and feature columns."""
+    task = like.task if like is not None else spec.task
+    if path is not None and (path.is_dir() or spec.image_column is not None or task == "image"):
+        if path.is_dir():
+            return examples_from_folder(path, spec.target), None
+        if spec.image_column is None:
+            raise DataError(f"{path}: a table of images needs --image-column")
+        table = read_table(path)
+        columns = {"image_column": spec.image_column, "label_column": spec.label_column}
+        return examples_from_image_table(table, target=spec.target, **columns), table
+    table = bundled_table() if path is None else read_table(path)
+    examples = examples_from_table(
+        table,
+        task=task,
+        feature_columns=(like.feature_names or None) if like is not None else None,
+        target=spec.target,
+        label_column=spec.label_column,
+        text_column=spec.text_column,
+    )
+    return examples, table
 
 
 def data_record(
@@ -222,7 +265,9 @@ def data_record(
     ``Table.sha256``: a file replaced after it was read is then found changed, not taken
     for the data the model saw. A file without one is hashed now.
     """
-    files = [Path(path).resolve() for path in (spec.path, spec.validation, spec.test) if path]
+    paths = (spec.path, spec.validation, spec.test)
+    # A folder's images are recorded as one digest over them all (``images_digest``).
+    files = [Path(path).resolve() for path in paths if path and not Path(path).is_dir()]
     known = hashes or {}
     return {
         **{key: _recorded(value) for key, value in asdict(spec).items()},
@@ -269,6 +314,7 @@ def spec_from_source(source: Mapping[str, Any]) -> DataSpec:
         test_fraction=float(source["test_fraction"]),
         split_seed=int(source["split_seed"]),
         target=source["target"],
+        image_column=source["image_column"],
     )
 
 
@@ -293,6 +339,7 @@ def _data_record_problem(source: Mapping[str, Any]) -> str | None:
         "validation_fraction": (int, float),
         "test_fraction": (int, float),
         "split_seed": (int,),
+        "image_column": (str, type(None)),
     }
     wrong = [name for name, kinds in expected.items() if type(source[name]) not in kinds]
     if source["task"] is not None and source["task"] not in TASKS:
@@ -310,6 +357,7 @@ class Preprocessing:
     normalizer: FeatureNormalizer | None = None  # tabular
     feature_names: tuple[str, ...] | None = None  # tabular
     target_normalizer: FeatureNormalizer | None = None  # regression: the target's mean, std
+    image: ImagePreprocessing | None = None  # images
 
     def dataset(
         self,
@@ -317,7 +365,7 @@ class Preprocessing:
         labels: list[int] | torch.Tensor,
         num_classes: int,
         augment: Any = None,
-    ) -> TextDataset | FeatureDataset:
+    ) -> TextDataset | FeatureDataset | ImageDataset:
         """The encoded dataset of ``examples``: the same preprocessing for every split.
         ``labels`` are class indices, or for a regressor the targets in the label's units
         (``PreparedData.targets``), which it standardises."""
@@ -326,6 +374,9 @@ class Preprocessing:
         if self.target_normalizer is not None:
             values = torch.as_tensor(labels, dtype=torch.float64)[:, None]
             classes, targets = None, self.target_normalizer.transform(values)[:, 0].float()
+        if self.image is not None:
+            pixels = self.image.pixels(image_files(examples))
+            return ImageDataset(pixels, self.image, classes, augment, num_classes, targets)
         if self.tokenizer is not None:
             assert self.max_length is not None
             texts = [str(text) for text in examples.inputs]
@@ -352,12 +403,20 @@ class Preprocessing:
 def fit_preprocessing(
     data: PreparedData, config: TrainConfig, log: Callable[[str], None] | None
 ) -> Preprocessing:
-    """The tokenizer (text) or normaliser (tabular) of the training split, and for a
-    regressor its target's mean and std, and nothing else."""
+    """The tokenizer (text), normaliser (tabular) or image preprocessing of the training
+    split, and for a regressor its target's mean and std, and nothing else."""
     train = data.splits["train"]
     target_normalizer = None
     if data.target == "regression":
         target_normalizer = FeatureNormalizer().fit(data.targets("train")[:, None])
+    if data.task == "image":
+        image = fit_image_preprocessing(image_files(train), config)
+        if log is not None:
+            log(
+                f"images: {image.channels} {image.size} x {image.size} ({image.resize}), "
+                f"channel means {[round(value, 3) for value in image.mean]}"
+            )
+        return Preprocessing(image=image, target_normalizer=target_normalizer)
     if data.task == "tabular":
         features = torch.tensor(train.inputs, dtype=torch.float32)
         return Preprocessing(
@@ -380,18 +439,45 @@ def fit_preprocessing(
     )
 
 
+def image_files(examples: Examples) -> list[ImageFile]:
+    """The inputs of image ``examples``, typed."""
+    files = [image for image in examples.inputs if isinstance(image, ImageFile)]
+    assert len(files) == len(examples), "image examples hold ImageFile inputs"
+    return files
+
+
+def fit_image_preprocessing(files: list[ImageFile], config: TrainConfig) -> ImagePreprocessing:
+    """The size (``config.image_size``, or the median longer side up to LARGEST_IMAGE), the
+    channel mode (``config.image_channels``, or L for all-grayscale data) and the per-channel
+    mean and std of the training images, letterboxed to that size."""
+    longer_sides = sorted(max(image.width, image.height) for image in files)
+    size = config.image_size or min(longer_sides[len(longer_sides) // 2], LARGEST_IMAGE)
+    given = config.image_channels
+    channels = channel_mode_of(files) if given is None else channel_mode(given)
+    pixels = ImagePreprocessing.unfitted(size, channels).pixels(files)
+    return ImagePreprocessing.fit(pixels, channels)
+
+
 def fit_baselines(
     preprocessing: Preprocessing,
     examples: Examples,
     labels: list[int] | torch.Tensor,
     num_classes: int,
+    images: torch.Tensor | None = None,
 ) -> Baselines | RegressionBaselines:
     """The baselines of ``examples`` (the training split), on the inputs the model sees:
     a classifier's from class indices, a regressor's (``preprocessing`` with a target
-    normaliser) from the targets in the label's units."""
+    normaliser) from the targets in the label's units. Images are fitted on small grayscale
+    thumbnails of ``images``, the split's model inputs (N, C, S, S) when already made."""
     targets = torch.as_tensor(labels)
     regression = preprocessing.target_normalizer is not None
     tokenizer = preprocessing.tokenizer
+    if preprocessing.image is not None:
+        if images is None:
+            images = preprocessing.image.encode(image_files(examples))
+        if regression:
+            return RegressionBaselines.fit(targets, features=thumbnails(images))
+        return Baselines.fit(targets, num_classes, features=thumbnails(images))
     if tokenizer is None:
         features = torch.tensor(examples.inputs, dtype=torch.float32)
         if preprocessing.normalizer is not None:  # as Predictor.encode normalises them
@@ -437,7 +523,9 @@ def build_classifier(
         "num_heads": config.num_heads,
         "dropout": config.dropout,
     }
-    if preprocessing.tokenizer is not None:
+    if preprocessing.image is not None:
+        known["in_channels"] = preprocessing.image.num_channels
+    elif preprocessing.tokenizer is not None:
         known |= {
             "vocab_size": preprocessing.tokenizer.vocab_size,
             "vocabulary": preprocessing.tokenizer.vocab,
@@ -498,6 +586,7 @@ class TrainedClassifier:
             stop_reason=self.stop_reason,
             target=self.data.target,
             target_normalizer=self.preprocessing.target_normalizer,
+            image_preprocessing=self.preprocessing.image,
         )
 
 
@@ -545,11 +634,16 @@ def train_classifier(
     preprocessing = fit_preprocessing(prepared, config, log)
     train_loader, val_loader = training_loaders(prepared, preprocessing, config)
     model = build_classifier(config, prepared.task, prepared.num_outputs, preprocessing)
+    train_set = train_loader.dataset
     baselines = fit_baselines(
         preprocessing,
         prepared.splits["train"],
         prepared.targets("train"),
         len(prepared.label_names),
+        # The images already made (not augmented: normalised from the stored pixels).
+        images=preprocessing.image.normalize(train_set.pixels)
+        if preprocessing.image is not None and isinstance(train_set, ImageDataset)
+        else None,
     )
     loss_fn, scores = objective(config, preprocessing)
 
@@ -643,16 +737,30 @@ def training_loaders(
 
 def augmentation(config: TrainConfig, task: Task) -> Any:
     """The training split's augmentation (None for none): token dropout for text, Gaussian
-    noise on the normalised features for tabular data."""
+    noise on the normalised features for tabular data, random resized crops and horizontal
+    flips for images."""
     if task == "text":
         return TokenDropout(config.token_dropout) if config.token_dropout > 0 else None
+    if task == "image":
+        if config.crop_scale == 1 and config.flip == 0:
+            return None
+        return ImageAugmentation(config.crop_scale, config.flip)
     return GaussianNoise(config.feature_noise) if config.feature_noise > 0 else None
 
 
 def read_examples(predictor: Predictor, path: str | Path) -> Examples:
     """Labelled examples of a file, read with the columns the predictor's model was trained
-    on (its text column, or its feature columns by name)."""
+    on (its text column, or its feature columns by name), or of an image model's folder of
+    class folders or table of image paths."""
     source = predictor.data_source or {}
+    if predictor.task == "image":
+        spec = DataSpec(
+            task="image",
+            label_column=source.get("label_column") or "label",
+            image_column=source.get("image_column"),
+            target=predictor.target,
+        )
+        return read_labelled(spec, Path(path), like=None)[0]
     columns = {
         "label_column": source.get("label_column") or "label",
         "text_column": source.get("text_column") or "text",
@@ -671,7 +779,13 @@ def recorded_test_split(predictor: Predictor) -> Examples:
     """The test split the predictor's model was trained with, made again from its record."""
     if predictor.data_source is None:
         raise DataError("the checkpoint does not record its training data; pass --data")
-    return load_data(spec_from_source(predictor.data_source)).splits["test"]
+    data = load_data(spec_from_source(predictor.data_source))
+    recorded = predictor.data_source.get("images_sha256")
+    if recorded is not None and data.source.get("images_sha256") != recorded:
+        raise DataError(
+            f"{data.source['path']}: its images changed since the model was trained; pass --data"
+        )
+    return data.splits["test"]
 
 
 def score(predictor: Predictor, examples: Examples) -> dict[str, Any]:

@@ -12,7 +12,7 @@ from torch import nn
 
 from {{ cookiecutter.module_name }}.data import LABEL_NAMES, build_tokenizer, make_example_texts
 from {{ cookiecutter.module_name }}.inference import Predictor
-from {{ cookiecutter.module_name }}.models import TransformerClassifier
+from {{ cookiecutter.module_name }}.models import SmallCNN, TransformerClassifier
 from {{ cookiecutter.module_name }}.training import FocalLoss, train_step
 
 pytestmark = pytest.mark.gpu
@@ -88,6 +88,43 @@ class TestModelOnCuda:
         with torch.no_grad():
             after = loss_fn(model(**inputs(batch)), batch["label"]).item()
         assert after < before
+
+
+class TestCnnOnCuda:
+    @pytest.fixture
+    def cnn(self) -> SmallCNN:
+        """The image model with random weights, dropout off, in eval mode (BatchNorm's
+        running statistics, the same on both devices)."""
+        return SmallCNN(in_channels=3, hidden_size=8, num_outputs=3, dropout=0.0).eval()
+
+    @pytest.fixture
+    def images(self) -> torch.Tensor:
+        """Eight random 3 x 16 x 16 images."""
+        generator = torch.Generator().manual_seed(0)
+        return torch.randn(8, 3, 16, 16, generator=generator)
+
+    def test_logits_match_the_cpu(self, cnn, images):
+        """The same weights give the CPU's logits on CUDA (tolerance 1e-4). Catches:
+        cuDNN convolutions or pooling that differ from the CPU's beyond summation order."""
+        with torch.no_grad():
+            on_cpu = cnn(images=images)
+            on_cuda = cnn.to(CUDA)(images=images.to(CUDA)).cpu()
+        tolerance = {"atol": CPU_CUDA_TOLERANCE, "rtol": CPU_CUDA_TOLERANCE}
+        torch.testing.assert_close(on_cuda, on_cpu, **tolerance)
+
+    def test_mixed_precision_forward_and_backward_are_finite(self, cnn, images):
+        """Under bfloat16 autocast the logits, the loss and every gradient are finite (the
+        convolutions run in bfloat16, BatchNorm in float32). Catches: an input check that
+        refuses autocast's dtypes, or normalisation that overflows in half precision."""
+        cnn.to(CUDA).train()
+        labels = (torch.arange(8) % 3).to(CUDA)
+        with torch.autocast("cuda", dtype=torch.bfloat16):
+            logits = cnn(images=images.to(CUDA))
+            loss = nn.functional.cross_entropy(logits.float(), labels)
+        loss.backward()
+        assert torch.isfinite(logits).all()
+        for name, parameter in cnn.named_parameters():
+            assert torch.isfinite(parameter.grad).all(), name
 
 
 class TestPredictorOnCuda:

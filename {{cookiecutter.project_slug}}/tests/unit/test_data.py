@@ -18,6 +18,8 @@ from {{ cookiecutter.module_name }}.data import (
     FeatureDataset,
     FeatureNormalizer,
     GaussianNoise,
+    ImageDataset,
+    ImagePreprocessing,
     TextDataset,
     TokenDropout,
     build_tokenizer,
@@ -562,3 +564,53 @@ class TestFeatureDataset:
             FeatureDataset(torch.ones(4, 3, dtype=torch.long))
         with pytest.raises(ValueError, match="2-D"):
             FeatureDataset(torch.ones(4))
+
+
+class TestImageDataset:
+    """The dataset of stored uint8 pixels (torchvision is not needed to build or read it)."""
+
+    PREPROCESSING = ImagePreprocessing(4, "RGB", (0.5, 0.25, 0.0), (0.5, 0.25, 1.0))
+
+    def pixels(self, count: int = 3) -> torch.Tensor:
+        return torch.randint(0, 256, (count, 3, 4, 4), generator=generator(0), dtype=torch.uint8)
+
+    def test_items_are_the_normalised_pixels_with_their_labels(self):
+        """Item i is pixels i scaled to [0, 1] and standardised per channel, with label i:
+        the same arithmetic the Predictor applies. Catches images paired with another
+        image's label and normalisation done with other constants than the saved ones."""
+        pixels = self.pixels()
+        dataset = ImageDataset(pixels, self.PREPROCESSING, labels=[2, 0, 1], num_classes=3)
+        mean = torch.tensor([0.5, 0.25, 0.0])[:, None, None]
+        std = torch.tensor([0.5, 0.25, 1.0])[:, None, None]
+        torch.testing.assert_close(dataset[1]["images"], (pixels[1] / 255 - mean) / std)
+        assert int(dataset[1]["label"]) == 0
+        assert len(dataset) == 3
+
+    def test_a_batch_equals_its_items(self):
+        """dataset[indices] stacks dataset[i] for each index (batched slicing)."""
+        dataset = ImageDataset(self.pixels(), self.PREPROCESSING, labels=[2, 0, 1])
+        batch = dataset[torch.tensor([2, 0])]
+        assert torch.equal(
+            batch["images"], torch.stack([dataset[2]["images"], dataset[0]["images"]])
+        )
+        assert batch["label"].tolist() == [1, 2]
+
+    def test_augmentation_runs_on_every_access(self):
+        """``augment`` sees the normalised batch on every access; without it items repeat."""
+        calls = []
+
+        def augment(images: torch.Tensor) -> torch.Tensor:
+            calls.append(images.shape)
+            return images + 1
+
+        dataset = ImageDataset(self.pixels(), self.PREPROCESSING, augment=augment)
+        plain = ImageDataset(self.pixels(), self.PREPROCESSING)
+        assert torch.equal(dataset[0]["images"], plain[0]["images"] + 1)
+        assert calls == [(1, 3, 4, 4)]
+        assert "label" not in plain[0]
+
+    def test_pixels_of_another_size_are_refused(self):
+        """Pixels that are not uint8 (N, C, size, size) of the preprocessing raise ValueError.
+        Catches images stored at another size than the one saved for serving."""
+        with pytest.raises(ValueError, match=r"pixels must be uint8 \(N, 3, 4, 4\)"):
+            ImageDataset(torch.zeros(2, 3, 5, 5, dtype=torch.uint8), self.PREPROCESSING)

@@ -1,8 +1,9 @@
 """The data contract: what every data source must give the training pipeline.
 
 Each test runs on every entry of CONTRACT_DATA_SOURCES (tests/conftest.py): the bundled
-example and the CSV and JSON Lines readers, each fed a small file whose rows the test
-knows, and any loader you add there; TestNumericLabels on every entry of
+example, the CSV and JSON Lines readers and the two image sources (class folders, a table
+of image paths), each fed small files whose rows the test knows, and any loader you add
+there; TestNumericLabels on every entry of
 CONTRACT_REGRESSION_SOURCES, whose labels are numbers to regress. A loader that leaks test
 rows into training, numbers its classes in its own order or pairs an input with its
 neighbour's label still trains and reports fine numbers; these tests compare what it
@@ -15,14 +16,22 @@ import functools
 import math
 from collections import Counter
 from dataclasses import replace
+from pathlib import Path
 
 import pytest
 import torch
-from conftest import CONTRACT_REGRESSION_SOURCES
+from conftest import CONTRACT_REGRESSION_SOURCES, save_image
 from torch import Tensor
 from torch.utils.data import Dataset
 
-from {{ cookiecutter.module_name }}.data import SPLITS, Examples, Tokenizer, label_names
+from {{ cookiecutter.module_name }}.data import (
+    SPLITS,
+    Examples,
+    ImageFile,
+    Tokenizer,
+    inspect_image,
+    label_names,
+)
 from {{ cookiecutter.module_name }}.data.sources import Input, identity
 from {{ cookiecutter.module_name }}.task import (
     Preprocessing,
@@ -35,7 +44,7 @@ from {{ cookiecutter.module_name }}.training import TrainConfig
 
 # Strong augmentation, so that "changed" and "unchanged" are unmistakable; and none, so
 # that every example can be recognised in a batch.
-AUGMENTING = TrainConfig(token_dropout=0.5, feature_noise=0.5)
+AUGMENTING = TrainConfig(token_dropout=0.5, feature_noise=0.5, crop_scale=0.5, flip=0.5)
 PLAIN = TrainConfig(token_dropout=0.0, feature_noise=0.0)
 
 
@@ -51,15 +60,37 @@ def source(loaded, source_name):
     return loaded(source_name, 0)
 
 
+@pytest.fixture(scope="module")
+def fitted(loaded):
+    """fit_preprocessing of each source (seed 0), remembered like ``loaded``: fitting an
+    image source decodes its training images. Preprocessing is frozen, so tests share it."""
+
+    def fit(source_name: str) -> Preprocessing:
+        return fit_preprocessing(loaded(source_name, 0).data, PLAIN, log=None)
+
+    return functools.cache(fit)
+
+
 @pytest.fixture
-def preprocessing(source) -> Preprocessing:
-    """The tokenizer or normaliser that training fits on the source."""
-    return fit_preprocessing(source.data, PLAIN, log=None)
+def preprocessing(fitted, source_name) -> Preprocessing:
+    """The tokenizer, normaliser or image preprocessing that training fits on the source."""
+    return fitted(source_name)
 
 
 def pairs(examples) -> list[tuple]:
     """(input, label) of every example, in order; fails unless the lists are index-aligned."""
     return list(zip(examples.inputs, examples.labels, strict=True))
+
+
+def portable(examples) -> list[tuple]:
+    """``pairs``, an image file named by its class folder, name and bytes rather than its
+    path: the same files written to another folder are the same data."""
+    return [
+        ((Path(value.path).parent.name, Path(value.path).name, value.sha256), label)
+        if isinstance(value, ImageFile)
+        else (value, label)
+        for value, label in pairs(examples)
+    ]
 
 
 def encoded(dataset: Dataset) -> list[Tensor]:
@@ -68,7 +99,11 @@ def encoded(dataset: Dataset) -> list[Tensor]:
 
 
 def model_input(item: dict[str, Tensor]) -> Tensor:
-    return item["input_ids"] if "input_ids" in item else item["features"]
+    """The token ids, feature row or image of an item (or a batch) of a dataset."""
+    for key in ("input_ids", "features", "images"):
+        if key in item:
+            return item[key]
+    raise KeyError(f"no model input among {sorted(item)}")
 
 
 def unaugmented(source, preprocessing: Preprocessing, split: str) -> Dataset:
@@ -84,7 +119,7 @@ def share_equal(first: list[Tensor], second: list[Tensor]) -> float:
 def seen_in_one_epoch(loader) -> list[tuple]:
     """(input, label) of every example the loader yields in one epoch, in order."""
     return [
-        (tuple(row.tolist()), int(label))
+        (tuple(row.flatten().tolist()), int(label))
         for batch in loader
         for row, label in zip(model_input(batch), batch["label"], strict=True)
     ]
@@ -124,7 +159,7 @@ class TestSplits:
         unseeded shuffle, which makes every run's test set (and score) another."""
         again = load_source(source_name, 0)
         for name in SPLITS:
-            assert pairs(again.data.splits[name]) == pairs(source.data.splits[name]), name
+            assert portable(again.data.splits[name]) == portable(source.data.splits[name]), name
 
     def test_another_seed_gives_another_split(self, source, source_name, loaded):
         """Seed 1 puts other inputs into the test split than seed 0. Catches: a split_seed
@@ -168,6 +203,10 @@ class TestExamples:
                 if examples.task == "text":
                     assert isinstance(value, str), value
                     assert Tokenizer.tokenize(value), value
+                elif examples.task == "image":
+                    assert isinstance(value, ImageFile), value
+                    assert value.width >= 1, value
+                    assert value.height >= 1, value
                 else:
                     assert len(value) == len(examples.feature_names) > 0, value
                     assert all(math.isfinite(number) for number in value), value
@@ -186,10 +225,17 @@ class TestExamples:
 class TestPipeline:
     def test_preprocessing_is_fitted_on_the_training_split(self, source, preprocessing):
         """The vocabulary holds exactly the training texts' tokens; the normaliser holds the
-        training rows' mean and std. Catches: preprocessing fitted on a part of training,
-        or on another split."""
+        training rows' mean and std; the image statistics are the training images' channel
+        mean and std. Catches: preprocessing fitted on a part of training, or on another
+        split."""
         train = source.data.splits["train"]
-        if preprocessing.tokenizer is not None:
+        if preprocessing.image is not None:
+            pixels = preprocessing.image.pixels(train.inputs).double() / 255
+            mean = pixels.mean(dim=(0, 2, 3))
+            std = pixels.std(dim=(0, 2, 3), correction=0)
+            torch.testing.assert_close(torch.tensor(preprocessing.image.mean).double(), mean)
+            torch.testing.assert_close(torch.tensor(preprocessing.image.std).double(), std)
+        elif preprocessing.tokenizer is not None:
             tokens = {token for text in train.inputs for token in Tokenizer.tokenize(str(text))}
             assert set(preprocessing.tokenizer.vocab[2:]) == tokens
         else:
@@ -198,19 +244,24 @@ class TestPipeline:
             torch.testing.assert_close(preprocessing.normalizer.mean, rows.mean(dim=0))
             torch.testing.assert_close(preprocessing.normalizer.std, rows.std(dim=0, correction=0))
 
-    def test_preprocessing_ignores_the_held_out_splits(self, source, preprocessing):
+    def test_preprocessing_ignores_the_held_out_splits(self, source, preprocessing, tmp_path):
         """Held-out splits replaced by an input seen nowhere else (a made-up word, a row of
-        1e6) leave the vocabulary, max_length and normaliser as they were. Catches:
-        validation or test data leaking into preprocessing, even when (as here) all their
-        words also occur in training."""
+        1e6, a white image) leave the vocabulary, max_length, normaliser and image
+        statistics as they were. Catches: validation or test data leaking into
+        preprocessing, even when (as here) all their words also occur in training."""
         data, train = source.data, source.data.splits["train"]
         unseen: Input = "zyzzyva " * 3 if data.task == "text" else (1e6,) * len(train.feature_names)
+        if data.task == "image":
+            white = torch.full((12, 12), 255, dtype=torch.uint8)
+            unseen = inspect_image(save_image(tmp_path / "white.png", white))
         held_out = Examples(
             data.task, [unseen], [train.labels[0]], ["nowhere:1"], train.feature_names
         )
         other = replace(data, splits={"train": train, "validation": held_out, "test": held_out})
         refitted = fit_preprocessing(other, PLAIN, log=None)
-        if preprocessing.tokenizer is not None:
+        if preprocessing.image is not None:
+            assert refitted.image == preprocessing.image
+        elif preprocessing.tokenizer is not None:
             assert refitted.tokenizer is not None
             assert refitted.tokenizer.vocab == preprocessing.tokenizer.vocab
             assert refitted.max_length == preprocessing.max_length
@@ -221,15 +272,20 @@ class TestPipeline:
             assert torch.equal(refitted.normalizer.std, preprocessing.normalizer.std)
 
     def test_encoded_inputs_fit_the_model(self, source, preprocessing):
-        """Every split encodes to ids in the vocabulary's range, max_length of them, or to
-        finite rows of the feature width, with the split's labels. Catches: an id beyond the
-        embedding, a length other than the one saved for serving, labels out of order."""
+        """Every split encodes to ids in the vocabulary's range, max_length of them, to
+        finite rows of the feature width, or to finite images of the saved channels and
+        size, with the split's labels. Catches: an id beyond the embedding, a length or
+        image size other than the one saved for serving, labels out of order."""
         for name in SPLITS:
             if not source.data.splits[name]:
                 continue
             dataset = unaugmented(source, preprocessing, name)
             inputs = torch.stack(encoded(dataset))
-            if preprocessing.tokenizer is not None:
+            if preprocessing.image is not None:
+                image = preprocessing.image
+                assert inputs.shape[1:] == (image.num_channels, image.size, image.size)
+                assert torch.isfinite(inputs).all()
+            elif preprocessing.tokenizer is not None:
                 assert inputs.shape[1] == preprocessing.max_length
                 assert inputs.min() >= 0
                 assert inputs.max() < preprocessing.tokenizer.vocab_size
@@ -256,7 +312,11 @@ class TestPipeline:
         train_loader, _ = training_loaders(source.data, preprocessing, AUGMENTING)
         plain = encoded(unaugmented(source, preprocessing, "train"))
         changes = {
-            tuple((new != old if preprocessing.tokenizer is not None else new - old).tolist())
+            tuple(
+                (new != old if preprocessing.tokenizer is not None else new - old)
+                .flatten()
+                .tolist()
+            )
             for new, old in zip(encoded(train_loader.dataset), plain, strict=True)
         }
         assert len(changes) >= len(plain) / 2
@@ -275,7 +335,7 @@ class TestPipeline:
         replacement, or a loader over another split."""
         train_loader, _ = training_loaders(source.data, preprocessing, PLAIN)
         expected = [
-            (tuple(row.tolist()), label)
+            (tuple(row.flatten().tolist()), label)
             for row, label in zip(
                 encoded(train_loader.dataset), source.data.labels("train"), strict=True
             )

@@ -7,7 +7,9 @@ entry; most run twice, once with the entry's ``num_outputs`` classes and once wi
 output of a regressor (``KINDS``), trained with cross-entropy or with the regression loss.
 What a model eats comes from its forward signature (`model_task`, the convention of the
 README's "Adding a model"): text models take `input_ids` and `attention_mask` and also
-get the padding tests, tabular models take `features`. Assertions are properties that hold
+get the padding tests, tabular models take `features`, image models take `images` (B, C,
+H, W) and also get the image tests (several sizes, channels-last refused, BatchNorm's
+modes). Assertions are properties that hold
 for every random initialisation, never float values from random weights.
 """
 
@@ -20,16 +22,20 @@ from pathlib import Path
 import pytest
 import torch
 from conftest import CONTRACT_MODELS, assert_close, rows_changed
+from PIL import Image
 from torch import nn
 from torch.nn import functional as F
 
 from {{ cookiecutter.module_name }}.checkpoint import save_checkpoint
-from {{ cookiecutter.module_name }}.data import FeatureNormalizer, build_tokenizer
+from {{ cookiecutter.module_name }}.data import FeatureNormalizer, ImagePreprocessing, build_tokenizer
 from {{ cookiecutter.module_name }}.inference import Predictor
 from {{ cookiecutter.module_name }}.models import MODEL_REGISTRY, build_model, model_task
 from {{ cookiecutter.module_name }}.training import RegressionLoss
 
 BATCH_SIZE = 4
+IMAGE_SIZE = 8  # the side of the contract's random images
+# Heights and widths an image model must take: square, wide, tall, a 1-pixel strip.
+IMAGE_SHAPES = ((8, 8), (16, 16), (5, 13), (13, 5), (1, 9))
 LENGTHS = (12, 9, 4, 1)  # real tokens per row of a right-padded batch; row 0 is unpadded
 MIN_GRADIENT = 1e-5  # round-off leaves up to ~1e-6; a parameter that learns gets over 1e-3
 # Equal logits give a loss of exactly ln C. The random initialisation of the models here
@@ -56,6 +62,10 @@ SERVED_MEAN, SERVED_STD = 200.0, 100.0
 
 def is_text_model(name: str) -> bool:
     return model_task(MODEL_REGISTRY[name]) == "text"
+
+
+def is_image_model(name: str) -> bool:
+    return model_task(MODEL_REGISTRY[name]) == "image"
 
 
 def mask_is_optional(name: str) -> bool:
@@ -94,12 +104,17 @@ MODEL_NAMES = sorted(name for name in CONTRACT_MODELS if name in MODEL_REGISTRY)
 TEXT_MODELS = [name for name in MODEL_NAMES if is_text_model(name)]
 MASK_OPTIONAL_MODELS = [name for name in TEXT_MODELS if mask_is_optional(name)]
 DROPOUT_MODELS = [name for name in MODEL_NAMES if has_dropout(name)]
+IMAGE_MODELS = [name for name in MODEL_NAMES if is_image_model(name)]
 
 
 def random_batch(model: nn.Module, name: str, lengths: tuple[int, ...] = LENGTHS) -> dict:
-    """Inputs for `model`: one right-padded token row per length, or one feature row each."""
+    """Inputs for `model`: one right-padded token row per length, or one feature row or
+    random image each."""
     if is_text_model(name):
         return padded_token_batch(model, lengths)
+    if is_image_model(name):
+        channels = model.config["in_channels"]
+        return {"images": torch.randn(len(lengths), channels, IMAGE_SIZE, IMAGE_SIZE)}
     return {"features": torch.randn(len(lengths), model.config["in_features"])}
 
 
@@ -123,9 +138,12 @@ def real_token_ids(model: nn.Module, batch_size: int, length: int) -> torch.Tens
 
 
 def with_every_input_changed(model: nn.Module, batch: dict) -> dict:
-    """The batch with new random features, or with every real token id replaced by another."""
+    """The batch with new random features or images, or with every real token id replaced
+    by another."""
     if "features" in batch:
         return {"features": torch.randn_like(batch["features"])}
+    if "images" in batch:
+        return {"images": torch.randn_like(batch["images"])}
     ids, pad = batch["input_ids"], pad_id(model)
     real_tokens = model.config["vocab_size"] - 1
     index = ids - (ids > pad).long()  # real ids counted without the padding id
@@ -143,11 +161,13 @@ def logits_and_input_representation(
     model: nn.Module, batch: dict[str, torch.Tensor]
 ) -> tuple[torch.Tensor, torch.Tensor]:
     """Run the model and return its logits and what each sample's gradient is taken against:
-    the features themselves, or the output (B, T, H) of the nn.Embedding that embeds input_ids.
+    the features or images themselves, or the output (B, T, H) of the nn.Embedding that
+    embeds input_ids.
     """
-    if "features" in batch:
-        features = batch["features"].requires_grad_(True)
-        return model(features=features), features
+    if "features" in batch or "images" in batch:
+        (key,) = batch
+        given = batch[key].requires_grad_(True)
+        return model(**{key: given}), given
     embedded = []
 
     def keep(module: nn.Module, inputs: tuple[torch.Tensor, ...], output: torch.Tensor) -> None:
@@ -179,6 +199,8 @@ def save_for_serving(
     else:
         outputs = CONTRACT_MODELS[name]["num_outputs"]
         target["label_names"] = [f"class {index}" for index in range(outputs)]
+    if is_image_model(name):
+        return save_image_model(name, kind, path, target)
     if not is_text_model(name):
         model = build_kind(name, kind)
         rows = torch.randn(BATCH_SIZE, model.config["in_features"])
@@ -195,6 +217,27 @@ def save_for_serving(
     max_length = min(8, model.config.get("max_length", 8))
     save_checkpoint(path, model=model, tokenizer=tokenizer, max_length=max_length, **target)
     return model, texts, tokenizer.encode_batch(texts, max_length)
+
+
+def save_image_model(
+    name: str, kind: str, path: Path, target: dict
+) -> tuple[nn.Module, list, dict[str, torch.Tensor]]:
+    """``save_for_serving`` for an image model: PNG files of random pixels, and the
+    preprocessing (letterbox to IMAGE_SIZE, statistics of those pixels) saved beside it."""
+    model = build_kind(name, kind)
+    channels = model.config["in_channels"]
+    mode = "RGB" if channels == 3 else "L"
+    generator = torch.Generator().manual_seed(0)
+    files = []
+    for index, (height, width) in enumerate(IMAGE_SHAPES[:BATCH_SIZE]):
+        pixels = torch.randint(0, 256, (height, width, channels), generator=generator)
+        image = Image.fromarray(pixels.to(torch.uint8).squeeze(-1).numpy())  # L or RGB
+        files.append(path.with_name(f"image{index}.png"))
+        image.save(files[-1])
+    unfitted = ImagePreprocessing.unfitted(IMAGE_SIZE, mode)
+    preprocessing = ImagePreprocessing.fit(unfitted.pixels(files), mode)
+    save_checkpoint(path, model=model, image_preprocessing=preprocessing, **target)
+    return model, files, {"images": preprocessing.encode(files)}
 
 
 @pytest.fixture(params=KINDS)
@@ -441,6 +484,50 @@ def test_train_mode_applies_dropout(model, batch):
         train_logits = model.train()(**batch)
         eval_logits = model.eval()(**batch)
     assert rows_changed(train_logits, eval_logits).any()
+
+
+@pytest.mark.parametrize("name", IMAGE_MODELS)
+class TestImageModelContract:
+    @pytest.mark.parametrize(("height", "width"), IMAGE_SHAPES)
+    def test_takes_images_of_any_size(self, model, height, width):
+        """Square, wide, tall and 1-pixel-high images all give (batch, num_outputs), finite.
+
+        Catches a head sized for one input size (a flatten instead of global pooling) and
+        pooling that shrinks a short side to nothing.
+        """
+        images = torch.randn(2, model.config["in_channels"], height, width)
+        outputs = model.eval()(images=images)
+        assert outputs.shape == (2, model.config["num_outputs"])
+        assert torch.isfinite(outputs).all()
+
+    def test_refuses_channels_last_images(self, model):
+        """A (B, H, W, C) batch raises ValueError naming the expected shape.
+
+        Catches a data pipeline that forgot to permute: convolving over the wrong axis
+        would otherwise run, on garbage, whenever H happens to equal C.
+        """
+        channels = model.config["in_channels"]
+        channels_last = torch.randn(2, IMAGE_SIZE, IMAGE_SIZE, channels)
+        with pytest.raises(ValueError, match=rf"\(batch, {channels}, height, width\)"):
+            model(images=channels_last)
+
+    def test_train_mode_updates_normalisation_statistics_and_eval_mode_does_not(self, model):
+        """A forward pass in train mode moves BatchNorm's running statistics; in eval mode it
+        leaves every buffer as it was.
+
+        Catches normalisation that never learns the data's statistics (serving would then
+        normalise with the initial 0 and 1) and a model that updates them while serving.
+        """
+        images = 3 + torch.randn(8, model.config["in_channels"], IMAGE_SIZE, IMAGE_SIZE)
+        before = {key: value.clone() for key, value in model.state_dict().items()}
+        with torch.no_grad():
+            model.eval()(images=images)
+        assert all(torch.equal(model.state_dict()[key], value) for key, value in before.items())
+        with torch.no_grad():
+            model.train()(images=images)
+        moved = [key for key in before if "running_mean" in key]
+        assert moved, "no normalisation layer with running statistics"
+        assert all(not torch.equal(model.state_dict()[key], before[key]) for key in moved)
 
 
 @pytest.mark.parametrize("name", TEXT_MODELS)

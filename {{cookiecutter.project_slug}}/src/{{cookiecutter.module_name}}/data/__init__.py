@@ -1,11 +1,31 @@
-"""Data layer: reading and splitting labelled data, normalisation, tokenisation, augmentation,
-datasets, and the bundled example sentences."""
+"""Data layer: reading and splitting labelled data (tables and image files), normalisation,
+tokenisation, image preprocessing, augmentation, datasets, and the bundled example sentences."""
 
-from .augmentation import GaussianNoise, TokenDropout
+from .augmentation import GaussianNoise, ImageAugmentation, TokenDropout
 from .batching import TensorBatches
-from .dataset import FeatureDataset, TextDataset
+from .dataset import FeatureDataset, ImageDataset, TextDataset
 from .example import LABEL_NAMES, bundled_table, make_example_texts
 from .files import DataError, Row, Table, read_table
+from .image_sources import (
+    examples_from_folder,
+    examples_from_image_table,
+    image_paths,
+    images_digest,
+    images_from_table,
+)
+from .images import (
+    CHANNELS,
+    MAX_PIXELS,
+    ChannelMode,
+    ImageFile,
+    ImagePreprocessing,
+    channel_mode,
+    channel_mode_of,
+    decode_pixels,
+    image_libraries,
+    inspect_image,
+    letterbox,
+)
 from .normalization import FeatureNormalizer, normalize_features
 from .sources import (
     MAX_CLASSES,
@@ -34,8 +54,10 @@ from .tokenizer import (
 )
 
 __all__ = [
+    "CHANNELS",
     "LABEL_NAMES",
     "MAX_CLASSES",
+    "MAX_PIXELS",
     "PAD_ID",
     "PAD_TOKEN",
     "SPLITS",
@@ -43,11 +65,16 @@ __all__ = [
     "TASKS",
     "UNK_ID",
     "UNK_TOKEN",
+    "ChannelMode",
     "DataError",
     "Examples",
     "FeatureDataset",
     "FeatureNormalizer",
     "GaussianNoise",
+    "ImageAugmentation",
+    "ImageDataset",
+    "ImageFile",
+    "ImagePreprocessing",
     "Row",
     "Table",
     "Target",
@@ -58,11 +85,22 @@ __all__ = [
     "Tokenizer",
     "build_tokenizer",
     "bundled_table",
+    "channel_mode",
+    "channel_mode_of",
     "check_classes",
     "check_disjoint",
     "check_labels_known",
+    "decode_pixels",
+    "examples_from_folder",
+    "examples_from_image_table",
     "examples_from_table",
+    "image_libraries",
+    "image_paths",
+    "images_digest",
+    "images_from_table",
+    "inspect_image",
     "label_names",
+    "letterbox",
     "make_example_texts",
     "normalize_features",
     "normalize_text",

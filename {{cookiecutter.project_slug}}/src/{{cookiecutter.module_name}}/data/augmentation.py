@@ -9,6 +9,7 @@ masks, while the global RNG is seeded differently in each worker.
 import torch
 from torch import Tensor
 
+from .images import image_libraries
 from .tokenizer import UNK_ID
 
 
@@ -66,3 +67,40 @@ class GaussianNoise:
 def _describe(value: object) -> str:
     """`dtype` for tensors, the type name for anything else: for error messages."""
     return f"dtype {value.dtype}" if isinstance(value, Tensor) else type(value).__name__
+
+
+class ImageAugmentation:
+    """A random resized crop (a share of at least ``crop_scale`` of the image, resized back
+    to its size) and a horizontal flip with probability ``flip``, drawn anew for every image
+    of a batch (B, C, S, S), with torchvision's ``transforms.v2``. ``crop_scale`` 1 means
+    no crop; ``flip`` 0 no flip (mirror images of digits or text are other images).
+
+    torchvision draws from torch's global RNG, which ``seed_everything`` seeds: a run is
+    reproducible under its seed.
+    """
+
+    def __init__(self, crop_scale: float = 1.0, flip: float = 0.0) -> None:
+        if isinstance(crop_scale, bool) or not isinstance(crop_scale, int | float):
+            raise ValueError(f"crop_scale must be a number in (0, 1], got {crop_scale!r}")
+        if not 0 < crop_scale <= 1:
+            raise ValueError(f"crop_scale must be in (0, 1], got {crop_scale!r}")
+        _check_probability(flip)
+        self.crop_scale = crop_scale
+        self.flip = flip
+
+    def __call__(self, images: Tensor) -> Tensor:
+        """A new batch of the same shape; the input is not modified."""
+        if not isinstance(images, Tensor) or images.ndim != 4 or not images.is_floating_point():
+            raise TypeError(f"images must be a float tensor (B, C, H, W), got {_describe(images)}")
+        v2 = image_libraries()[2]
+        steps = []
+        if self.crop_scale < 1:
+            size = list(images.shape[-2:])
+            steps.append(v2.RandomResizedCrop(size, scale=(self.crop_scale, 1.0), antialias=True))
+        if self.flip > 0:
+            steps.append(v2.RandomHorizontalFlip(self.flip))
+        if not steps:
+            return images.clone()
+        transform = v2.Compose(steps)
+        # One call per image: on a batch, v2 would draw one crop and one flip for all of it.
+        return torch.stack([transform(image) for image in images])

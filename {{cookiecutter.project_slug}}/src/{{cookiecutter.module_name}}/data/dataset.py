@@ -1,4 +1,5 @@
-"""PyTorch datasets: text for the transformer, tabular features for the MLP.
+"""PyTorch datasets: text for the token models, tabular features for the MLP, images for
+the CNN.
 
 Inputs are validated and encoded once at construction, so a bad label or a non-string
 text fails immediately with its index instead of deep inside a training epoch. Indexed with
@@ -13,6 +14,7 @@ import torch
 from torch import Tensor
 from torch.utils.data import Dataset
 
+from .images import ImagePreprocessing
 from .normalization import FeatureNormalizer, _check_features
 from .tokenizer import Tokenizer, _check_texts, build_tokenizer
 
@@ -149,6 +151,50 @@ class FeatureDataset(Dataset[dict[str, Tensor]]):
         if self.augment is not None:
             features = self.augment(features)
         item = {"features": features}
+        if self.labels is not None:
+            item["label"] = self.labels[index]
+        return item
+
+
+class ImageDataset(Dataset[dict[str, Tensor]]):
+    """Letterboxed images (N, C, S, S) uint8, with optional integer labels or float targets.
+
+    Items are {"images": (C, S, S) float32[, "label": ()]}: each access normalises the
+    stored pixels with ``preprocessing``'s training statistics, exactly as the Predictor
+    does, and then applies ``augment`` (e.g. ImageAugmentation; the training split only).
+    Pixels stay uint8 in memory, a quarter of the floats.
+    """
+
+    def __init__(
+        self,
+        pixels: Tensor,
+        preprocessing: ImagePreprocessing,
+        labels: Sequence[int] | Tensor | None = None,
+        augment: Callable[[Tensor], Tensor] | None = None,
+        num_classes: int | None = None,
+        targets: Tensor | None = None,
+    ) -> None:
+        expected = (preprocessing.num_channels, preprocessing.size, preprocessing.size)
+        if pixels.dtype != torch.uint8 or pixels.ndim != 4 or tuple(pixels.shape[1:]) != expected:
+            raise ValueError(
+                f"pixels must be uint8 (N, {', '.join(map(str, expected))}), got "
+                f"{pixels.dtype} {tuple(pixels.shape)}"
+            )
+        self.pixels = pixels
+        self.preprocessing = preprocessing
+        self.labels = _labels_or_targets(labels, targets, pixels.shape[0], num_classes)
+        self.augment = augment
+
+    def __len__(self) -> int:
+        return self.pixels.shape[0]
+
+    def __getitem__(self, index: int | Tensor) -> dict[str, Tensor]:
+        pixels = self.pixels[index]
+        single = pixels.ndim == 3
+        images = self.preprocessing.normalize(pixels[None] if single else pixels)
+        if self.augment is not None:
+            images = self.augment(images)
+        item = {"images": images[0] if single else images}
         if self.labels is not None:
             item["label"] = self.labels[index]
         return item

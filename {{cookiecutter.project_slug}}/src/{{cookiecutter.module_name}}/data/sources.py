@@ -20,14 +20,15 @@ from dataclasses import dataclass, field
 from typing import Literal, Self
 
 from .files import DataError, Row, Table
+from .images import ImageFile
 from .tokenizer import normalize_text
 
-Task = Literal["text", "tabular"]
-TASKS: tuple[Task, ...] = ("text", "tabular")
+Task = Literal["text", "tabular", "image"]
+TASKS: tuple[Task, ...] = ("text", "tabular", "image")
 # What a model predicts: one of the label column's classes, or a number (regression).
 Target = Literal["classification", "regression"]
 TARGETS: tuple[Target, ...] = ("classification", "regression")
-Input = str | tuple[float, ...]  # a text, or a feature row
+Input = str | tuple[float, ...] | ImageFile  # a text, a feature row, or an image file
 SPLITS = ("train", "validation", "test")
 # At most this many classes. The costs grow with classes x vocabulary (the bag-of-words
 # baseline counts every token per class; evaluation scores every class of every token), so
@@ -267,8 +268,11 @@ def check_classes(examples: Examples, label_column: str = "label") -> None:
 
 
 def identity(examples: Examples, index: int) -> str:
-    """What makes two inputs "the same" for leakage: the normalised text, or the exact row."""
+    """What makes two inputs "the same" for leakage: the normalised text, the exact row, or
+    an image file's bytes (byte-identical copies under two names are one image)."""
     value = examples.inputs[index]
+    if isinstance(value, ImageFile):
+        return value.sha256
     return normalize_text(value) if isinstance(value, str) else repr(value)
 
 

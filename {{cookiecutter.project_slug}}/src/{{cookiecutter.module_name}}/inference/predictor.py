@@ -1,8 +1,11 @@
-"""Serve a trained classifier or regressor, text or tabular, from its checkpoint.
+"""Serve a trained classifier or regressor, text, tabular or image, from its checkpoint.
 
 The predictor restores the preprocessing saved with the model instead of rebuilding it: a
-text is normalised, split and mapped to ids by the training tokenizer, and a feature row is
-standardised with the training split's statistics. A regressor's standardised output is
+text is normalised, split and mapped to ids by the training tokenizer, a feature row is
+standardised with the training split's statistics, and an image file is decoded,
+letterboxed to the training size in the training channel mode and standardised with the
+training split's channel statistics (``data.ImagePreprocessing``, the very code the
+training datasets use). A regressor's standardised output is
 turned back into the label's units with the training targets' mean and std. The model runs
 in eval mode under ``torch.inference_mode``: no dropout, no autograd bookkeeping.
 """
@@ -10,7 +13,7 @@ in eval mode under ``torch.inference_mode``: no dropout, no autograd bookkeeping
 import math
 from collections.abc import Mapping, Sequence
 from numbers import Real
-from os import PathLike
+from os import PathLike, fspath
 from typing import TypedDict
 
 import torch
@@ -20,8 +23,8 @@ from ..checkpoint import load_checkpoint
 from ..data import Target, Task
 
 # A text, or a feature row: numbers in the checkpoint's feature order, or a mapping from
-# feature name to number.
-Example = str | Sequence[float] | Mapping[str, float]
+# feature name to number; for an image model, the path of an image file.
+Example = str | Sequence[float] | Mapping[str, float] | PathLike[str]
 
 # The most examples one forward pass sees, whatever batch_size asks for: attention memory
 # grows with batch x length^2, so an enormous batch_size must not mean one enormous pass.
@@ -40,7 +43,8 @@ class Predictor:
     """Predicts class names (``predict_batch``) or numbers (``predict_values``) for raw
     texts or feature rows with one checkpoint.
 
-    ``task`` says which inputs: "text" models take strings, "tabular" models take rows;
+    ``task`` says which inputs: "text" models take strings, "tabular" models take rows,
+    "image" models take image file paths (str or PathLike);
     ``target`` which outputs: "classification" or "regression". ``device`` is where the
     model runs (e.g. "cuda"); None means the CPU, so results never depend silently on which
     hardware happens to be present.
@@ -60,6 +64,7 @@ class Predictor:
         self.max_length = checkpoint["max_length"]
         self.feature_names = checkpoint["feature_names"]
         self.normalizer = checkpoint["normalizer"]
+        self.image_preprocessing = checkpoint["image_preprocessing"]
         self.baselines = checkpoint["baselines"]
         self.data_source = checkpoint["data_source"]
         self.history = checkpoint["history"]  # per-epoch metrics, for evaluate --report
@@ -99,7 +104,7 @@ class Predictor:
     def _outputs(self, examples: Sequence[Example], batch_size: int) -> list[Tensor]:
         """The model's raw outputs (B, C) on the CPU, one tensor per chunk of ``examples``."""
         if isinstance(examples, str) or not isinstance(examples, Sequence):
-            kind = "str" if self.task == "text" else "feature rows"
+            kind = {"text": "str", "tabular": "feature rows", "image": "image paths"}[self.task]
             raise TypeError(f"examples must be a sequence of {kind}, got {type(examples).__name__}")
         if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
             raise ValueError(f"batch_size must be a positive int, got {batch_size!r}")
@@ -111,14 +116,32 @@ class Predictor:
 
     def encode(self, examples: Sequence[Example]) -> dict[str, Tensor]:
         """The model inputs for ``examples``, made with the training preprocessing:
-        {"input_ids", "attention_mask"} (B, max_length) for text, {"features"} (B, F) for rows."""
+        {"input_ids", "attention_mask"} (B, max_length) for text, {"features"} (B, F) for
+        rows, {"images"} (B, C, S, S) for image files."""
         return self._encode(examples, first_index=0)
 
     def _encode(self, examples: Sequence[Example], first_index: int) -> dict[str, Tensor]:
         """``encode``, with error messages numbering the examples from ``first_index``."""
         if self.task == "text":
             return self._encode_texts(examples, first_index)
+        if self.task == "image":
+            return {"images": self._encode_images(examples, first_index)}
         return {"features": self._encode_rows(examples, first_index)}
+
+    def _encode_images(self, images: Sequence[Example], first_index: int) -> Tensor:
+        """(B, C, S, S) model inputs of image files, preprocessed as the training images were;
+        a file that cannot be used raises DataError (a ValueError) naming it."""
+        assert self.image_preprocessing is not None  # an image checkpoint
+        paths = []
+        for index, image in enumerate(images, start=first_index):
+            if not isinstance(image, str | PathLike):
+                raise TypeError(
+                    f"image {index} must be a file path (str or PathLike), "
+                    f"got {type(image).__name__}"
+                )
+            paths.append(fspath(image))
+        dtype = next(self.model.parameters()).dtype
+        return self.image_preprocessing.encode(paths).to(dtype)
 
     def _encode_texts(self, texts: Sequence[Example], first_index: int) -> dict[str, Tensor]:
         assert self.tokenizer is not None  # a text checkpoint has both

@@ -1,6 +1,7 @@
 """Models that return raw outputs (a logit per class, or one number for a regressor), and the
 registry that rebuilds them from config."""
 
+from .cnn import SmallCNN
 from .config import MODEL_REGISTRY, build_model, model_config, model_task, models_for
 from .mlp import MLPClassifier
 from .ngrams import BagOfNgramsClassifier
@@ -11,6 +12,7 @@ __all__ = [
     "BagOfNgramsClassifier",
     "MLPClassifier",
     "MultiHeadSelfAttention",
+    "SmallCNN",
     "TransformerClassifier",
     "build_model",
     "model_config",

@@ -12,13 +12,14 @@ from typing import Any
 from torch import nn
 
 from ..data import Task
+from .cnn import SmallCNN
 from .mlp import MLPClassifier
 from .ngrams import BagOfNgramsClassifier
 from .transformer import TransformerClassifier
 
 MODEL_REGISTRY: dict[str, type[nn.Module]] = {
     model_class.name: model_class
-    for model_class in (BagOfNgramsClassifier, MLPClassifier, TransformerClassifier)
+    for model_class in (BagOfNgramsClassifier, MLPClassifier, SmallCNN, TransformerClassifier)
 }
 
 
@@ -46,7 +47,8 @@ def model_config(model: nn.Module) -> dict[str, Any]:
 
 def model_task(model: nn.Module | type[nn.Module]) -> Task:
     """The task a model serves, read from its forward signature (the README's convention):
-    "text" when forward takes ``input_ids`` (and ``attention_mask``), "tabular" for ``features``.
+    "text" when forward takes ``input_ids`` (and ``attention_mask``), "tabular" for
+    ``features``, "image" for ``images`` (B, C, H, W).
     """
     model_class = model if isinstance(model, type) else type(model)
     parameters = inspect.signature(model_class.forward).parameters
@@ -54,8 +56,11 @@ def model_task(model: nn.Module | type[nn.Module]) -> Task:
         return "text"
     if "features" in parameters:
         return "tabular"
+    if "images" in parameters:
+        return "image"
     raise TypeError(
-        f"{model_class.__name__}.forward must take input_ids (text) or features (tabular), "
+        f"{model_class.__name__}.forward must take input_ids (text), features (tabular) or "
+        "images (image), "
         f"got {', '.join(parameters)}"
     )
 

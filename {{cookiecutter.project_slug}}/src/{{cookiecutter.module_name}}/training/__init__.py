@@ -3,6 +3,7 @@
 from .loop import (
     LOSSES,
     MAX_HIDDEN_SIZE,
+    MAX_IMAGE_SIZE,
     MAX_LAYERS,
     MAX_LR,
     MAX_SEQUENCE_LENGTH,
@@ -40,6 +41,7 @@ from .seeding import restore_rng_states, rng_states, seed_everything, seeded
 __all__ = [
     "LOSSES",
     "MAX_HIDDEN_SIZE",
+    "MAX_IMAGE_SIZE",
     "MAX_LAYERS",
     "MAX_LR",
     "MAX_SEQUENCE_LENGTH",

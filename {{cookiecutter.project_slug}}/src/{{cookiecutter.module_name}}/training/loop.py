@@ -54,6 +54,7 @@ class Batches(Sized, Iterable[Batch], Protocol):
 MAX_HIDDEN_SIZE = 4096
 MAX_LAYERS = 64
 MAX_SEQUENCE_LENGTH = 4096
+MAX_IMAGE_SIZE = 512  # an image side: a batch of 128 RGB images of 512 x 512 is 400 MB of floats
 # AdamW's step moves each weight by about lr: beyond 1 every step overshoots.
 MAX_LR = 1.0
 # The default batch size gives about this many steps an epoch, within these bounds: below
@@ -122,6 +123,16 @@ class TrainConfig:
     dropout: float = _option(0.1, "dropout probability inside the model")
     token_dropout: float = _option(0.1, "text augmentation: chance a training token becomes [UNK]")
     feature_noise: float = _option(0.0, "tabular augmentation: std of noise on normalised features")
+    image_size: int | None = _option(
+        None, "images: side of the square a model sees; default: the median longer side, at most 64"
+    )
+    image_channels: str | None = _option(
+        None, "images: RGB or L (grayscale); default: L when every training image is grayscale"
+    )
+    crop_scale: float = _option(
+        1.0, "image augmentation: random resized crops keep at least this share; 1: no crop"
+    )
+    flip: float = _option(0.0, "image augmentation: chance of a horizontal flip")
     patience: int | None = _option(
         4, "stop after this many epochs without a lower validation loss; none: never"
     )
@@ -148,7 +159,15 @@ class TrainConfig:
                 raise ValueError(f"TrainConfig.{name} must be > 0, got {getattr(self, name)}")
         if self.loss is not None and self.loss not in LOSSES:
             raise ValueError(f"TrainConfig.loss must be one of {LOSSES} or None, got {self.loss!r}")
-        for name in ("batch_size", "hidden_size", "grad_clip", "max_length", "patience"):
+        optional = (
+            "batch_size",
+            "hidden_size",
+            "grad_clip",
+            "max_length",
+            "patience",
+            "image_size",
+        )
+        for name in optional:
             value = getattr(self, name)
             if value is not None and value <= 0:
                 raise ValueError(f"TrainConfig.{name} must be > 0 or None, got {value}")
@@ -157,6 +176,7 @@ class TrainConfig:
             "hidden_size": MAX_HIDDEN_SIZE,
             "num_layers": MAX_LAYERS,
             "max_length": MAX_SEQUENCE_LENGTH,
+            "image_size": MAX_IMAGE_SIZE,
         }
         for name, limit in limits.items():
             value = getattr(self, name)
@@ -167,7 +187,13 @@ class TrainConfig:
                 "TrainConfig.max_vocab_size must be at least 3 (the 2 special tokens and a "
                 f"word) or None, got {self.max_vocab_size}"
             )
-        for name in ("warmup_fraction", "dropout", "token_dropout"):
+        if self.image_channels not in (None, "RGB", "L"):
+            raise ValueError(
+                f"TrainConfig.image_channels must be RGB, L or None, got {self.image_channels!r}"
+            )
+        if not 0 < self.crop_scale <= 1:
+            raise ValueError(f"TrainConfig.crop_scale must be in (0, 1], got {self.crop_scale}")
+        for name in ("warmup_fraction", "dropout", "token_dropout", "flip"):
             if not 0 <= getattr(self, name) < 1:
                 raise ValueError(f"TrainConfig.{name} must be in [0, 1), got {getattr(self, name)}")
         for name in ("weight_decay", "feature_noise"):
