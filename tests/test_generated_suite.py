@@ -6,7 +6,6 @@ import random
 import re
 import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -64,17 +63,18 @@ class TestFastSuite:
         assert total, fast_run.stdout[-2000:]
         assert float(total.group(1)) >= 90
 
-    def test_passes_where_its_cache_cannot_be_written(self, project, project_python, tmp_path):
+    def test_passes_where_its_cache_cannot_be_written(self, project, run_generated_tests, tmp_path):
         """A cache folder that cannot be created (as in a read-only checkout) leaves the
         run green. Catches: `filterwarnings = error` turning pytest's PytestCacheWarning
         into an INTERNALERROR at the end of a passing run."""
         blocker = tmp_path / "a-file"
         blocker.write_text("")
         cache = f"cache_dir={blocker / 'cache'}"  # below a file: mkdir fails, even for root
-        result = project_pytest(
-            project_python, project, "-q", "-o", cache, "tests/unit/test_losses.py"
+        # -p cacheprovider: the run gets the cache that PYTEST_ARGS leaves out.
+        code, output = run_generated_tests(
+            project, "-p", "cacheprovider", "-o", cache, "tests/unit/test_losses.py"
         )
-        assert result.returncode == 0, result.stdout[-3000:]
+        assert code == 0, output[-3000:]
 
 
 @pytest.fixture(scope="module")
@@ -128,38 +128,34 @@ class TestTiers:
         assert result.returncode == 0, result.stdout[-3000:]
         assert passed(result) > 0
 
-    def test_durations_file_covers_the_slow_tests(self, project, project_python):
+    def test_durations_file_covers_the_slow_tests(self, project, run_generated_tests):
         """Every slow test has a recorded time in .test_durations, so pytest-split balances
         the nightly shards: catches a slow test added without `make update-durations`."""
-        result = project_pytest(
-            project_python, project, "-m", "slow", "--collect-only", "-q", "-p", "no:randomly"
-        )
-        assert result.returncode == 0, result.stdout[-3000:]
-        slow_tests = {line for line in result.stdout.splitlines() if "::" in line}
+        code, output = run_generated_tests(project, "-m", "slow", "--collect-only")
+        assert code == 0, output[-3000:]
+        slow_tests = {line for line in output.splitlines() if "::" in line}
         durations = json.loads((project / ".test_durations").read_text())
         assert slow_tests
         assert slow_tests <= set(durations)
 
-    def test_gpu_tests_skip_with_a_reason_without_cuda(self, project, project_python):
+    def test_gpu_tests_skip_with_a_reason_without_cuda(self, project, run_generated_tests):
         """Without CUDA, gpu tests are skipped and say why."""
-        result = project_pytest(project_python, project, "-m", "gpu", "-rs")
-        assert result.returncode == 0, result.stdout[-3000:]
-        assert "CUDA is not available" in result.stdout
+        code, output = run_generated_tests(project, "-m", "gpu", "-rs")
+        assert code == 0, output[-3000:]
+        assert "CUDA is not available" in output
 
-    def test_require_gpu_turns_the_skip_into_a_failure(self, project, project_python):
+    def test_require_gpu_turns_the_skip_into_a_failure(self, project, run_generated_tests):
         """`--require-gpu` without CUDA fails: a nightly GPU job that lost its GPU goes red."""
-        result = project_pytest(project_python, project, "-m", "gpu", "--require-gpu")
-        assert result.returncode == 1
-        assert "--require-gpu was given but CUDA is not available" in result.stdout
+        code, output = run_generated_tests(project, "-m", "gpu", "--require-gpu")
+        assert code == 1
+        assert "--require-gpu was given but CUDA is not available" in output
 
-    def test_require_gpu_fails_when_no_gpu_test_ran(self, project, project_python):
+    def test_require_gpu_fails_when_no_gpu_test_ran(self, project, run_generated_tests):
         """`--require-gpu` with a selection that holds no gpu test fails even though
         every selected test passed."""
-        result = project_pytest(
-            project_python, project, "tests/unit/test_losses.py", "--require-gpu"
-        )
-        assert result.returncode == 1
-        assert "--require-gpu: no gpu test ran" in result.stdout
+        code, output = run_generated_tests(project, "tests/unit/test_losses.py", "--require-gpu")
+        assert code == 1
+        assert "--require-gpu: no gpu test ran" in output
 
     def test_benchmarks_pass(self, project, project_python):
         """The benchmark tier runs (and asserts predict_batch is >= 10x faster than
@@ -216,33 +212,40 @@ class TestReseeding:
     PROBE = "import torch\n\n\ndef test_draw():\n    print('DRAW', torch.rand(1).item())\n"
     AFTER_ANOTHER = "def test_another_draws_first():\n    torch.rand(1000)\n\n\n"
 
-    def draw(self, project: Path, seed: int) -> str:
-        result = run(sys.executable, "-m", "pytest", "tests/test_probe.py", "-s", "-q",
-                     "-p", "randomly", f"--randomly-seed={seed}", cwd=project)  # fmt: skip
-        return re.search(r"DRAW (\S+)", result.stdout).group(1)
+    # Each run is a fresh fork of the seeded-bug server (tests/pytest_forkserver.py): a
+    # process that imported torch and drew nothing, as a new interpreter starts, with only
+    # the project's src/ on the path (pyproject's pythonpath), never the package installed.
+    @staticmethod
+    def draw(run_generated_tests, project: Path, *args: str) -> str:
+        code, output = run_generated_tests(project, "-s", *args)
+        assert code == 0, output[-3000:]
+        return re.search(r"DRAW (\S+)", output).group(1)
 
-    def draw_unshuffled(self, project: Path, tests: str) -> str:
-        result = run(sys.executable, "-m", "pytest", tests, "-s", "-q", "-p", "no:randomly",
-                     cwd=project)  # fmt: skip
-        return re.search(r"DRAW (\S+)", result.stdout).group(1)
-
-    def test_torch_follows_the_randomly_seed_without_installing_the_package(self, project):
+    def test_torch_follows_the_randomly_seed_without_installing_the_package(
+        self, project, run_generated_tests
+    ):
         """With the package not installed (only src/ on the path), a test's torch draw
         repeats under the same --randomly-seed and changes under another: catches torch
         left unseeded (every seed draws the same) or seeded from anything but the run's seed."""
         (project / "tests" / "test_probe.py").write_text(self.PROBE)
-        first, again, other = (self.draw(project, seed) for seed in (1, 1, 2))
+        probe = ("tests/test_probe.py", "-p", "randomly")
+        first, again, other = (
+            self.draw(run_generated_tests, project, *probe, f"--randomly-seed={seed}")
+            for seed in (1, 1, 2)
+        )
         assert first == again
         assert first != other
 
-    def test_without_randomly_a_draw_does_not_depend_on_the_tests_before_it(self, project):
+    def test_without_randomly_a_draw_does_not_depend_on_the_tests_before_it(
+        self, project, run_generated_tests
+    ):
         """Under -p no:randomly, a test's torch draw is the same run alone and after a test
         that draws 1,000 numbers: catches torch left to one stream through the run, where
         a deselection or a Hypothesis example count changes every later test's data."""
         probe = project / "tests" / "test_probe.py"
         probe.write_text(self.PROBE.replace("\n\n\ndef", f"\n\n\n{self.AFTER_ANOTHER}def"))
         alone, after_another = (
-            self.draw_unshuffled(project, tests)
+            self.draw(run_generated_tests, project, tests)
             for tests in ("tests/test_probe.py::test_draw", "tests/test_probe.py")
         )
         assert alone == after_another
