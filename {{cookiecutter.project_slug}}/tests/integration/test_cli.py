@@ -18,7 +18,7 @@ import os
 import runpy
 import subprocess
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -36,18 +36,6 @@ from {{ cookiecutter.module_name }}.training import TrainConfig
 MAX_LENGTH = 16
 # A fast run on the conftest files: one epoch of a 16-wide model.
 TINY = ["--epochs", "1", "--hidden-size", "16", "--batch-size", "16"]
-
-
-@pytest.fixture(scope="module", autouse=True)
-def _fsync_returns_at_once() -> Iterator[None]:
-    """os.fsync only checks its file descriptor in this module, as os.fstat does. A training
-    run syncs its checkpoint, resume state and metrics and their folder, and waiting for the
-    disk took up to half of its time (20 of 50 ms while other work wrote to it); these tests
-    read what a command wrote back in the same process, so none depends on the data having
-    reached the disk."""
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(os, "fsync", os.fstat)  # still fails on a closed descriptor
-        yield
 
 
 # Checkpoints and train runs that tests only read (predict and evaluate write nothing) are
