@@ -719,6 +719,25 @@ CATALOGUE = [
         "        test_fraction=args.validation_fraction,\n",
         tests=(CLI,),
     ),
+    # --resume parsed, then dropped: the "resumed" run starts again from epoch 1.
+    SeededBug(
+        "cli_resume_ignored",
+        "wiring",
+        "cli.py",
+        old="            resume_from=resume_from,\n",
+        new="            resume_from=None,\n",
+        tests=(CLI,),
+    ),
+    # A resume that checks the options but not the data: the tokenizer refitted on an
+    # edited file continues weights trained for the first one.
+    SeededBug(
+        "resume_skips_the_data_check",
+        "wiring",
+        "task.py",
+        old='        check_same_data(prepared.source, checkpoint["data_source"], resume_from)\n',
+        new="",
+        tests=(CLI,),
+    ),
     # --label-column ignored: a file whose labels are in "queue" fails or, worse, trains
     # on another column named "label".
     SeededBug(

@@ -207,6 +207,12 @@ def build_parser() -> argparse.ArgumentParser:
     data.add_argument("--split-seed", type=int, default=0, help="seed of the stratified split")
     _add_train_config_options(train)
     train.add_argument(
+        "--resume",
+        action="store_true",
+        help="continue the run stopped after an epoch (a crash, Ctrl-C) from the resume state "
+        "beside --out; the same data and options as that run",
+    )
+    train.add_argument(
         "--quiet", action="store_true", help="log warnings only: no progress bar, no epoch lines"
     )
     train.add_argument(
@@ -257,7 +263,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"error: {error} (see --help)", file=sys.stderr)
         return EXIT_USAGE
     except KeyboardInterrupt:
-        print(f"error: {args.command} interrupted (Ctrl-C)", file=sys.stderr)
+        resumable = args.command == "train" and resume_path(args.out).is_file()
+        hint = "; the same command with --resume continues it" if resumable else ""
+        print(f"error: {args.command} interrupted (Ctrl-C){hint}", file=sys.stderr)
         return EXIT_INTERRUPTED
     except FloatingPointError as error:  # fit's guard against a NaN or infinite loss
         print(f"error: {error} (--lr, --grad-clip)", file=sys.stderr)
@@ -313,9 +321,18 @@ def _train(args: argparse.Namespace) -> None:
         raise UsageError(f"train: {error}") from None
     spec = _data_spec(args)
     _check_outputs_are_not_inputs(args.out, spec)
+    resume_from = resume_path(args.out) if args.resume else None
+    if resume_from is not None and not resume_from.is_file():
+        raise UsageError(f"train: --resume: there is no resume state {resume_from} to continue")
     with process_group(args.backend, config.device), _logging_to_stderr(args.quiet):
         # Reads and checks all the data before it trains or writes anything.
-        train_classifier(config, spec, checkpoint_path=args.out, progress=not args.quiet)
+        train_classifier(
+            config,
+            spec,
+            checkpoint_path=args.out,
+            resume_from=resume_from,
+            progress=not args.quiet,
+        )
         if is_main_process():
             LOGGER.info(
                 "saved checkpoint to %s (resume state: %s, metrics: %s)",

@@ -657,6 +657,7 @@ def train_classifier(
                 "the .resume.pt file that train writes beside its checkpoint)"
             )
         check_resumable(config, resume_state["config"])
+        check_same_data(prepared.source, checkpoint["data_source"], resume_from)
         model.load_state_dict(checkpoint["model"].state_dict())
 
     trained = TrainedClassifier(model, prepared, preprocessing, baselines, history=[])
@@ -689,6 +690,22 @@ def train_classifier(
     if checkpoint_path is not None and is_main_process():
         trained.save(checkpoint_path)
     return trained
+
+
+def check_same_data(
+    source: Mapping[str, Any], recorded: Mapping[str, Any] | None, resume_from: str | Path
+) -> None:
+    """A run resumes only on the data it started with: the same files, bytes (hashes),
+    columns and split. Other data would refit the tokenizer or normaliser under weights
+    trained for the first one, and the result would match no uninterrupted run."""
+    recorded = recorded or {}
+    keys = source.keys() | recorded.keys()
+    differing = sorted(key for key in keys if source.get(key) != recorded.get(key))
+    if differing:
+        raise ValueError(
+            f"cannot resume from {resume_from}: it was trained on other data "
+            f"({', '.join(differing)} differ); train afresh without resuming"
+        )
 
 
 def check_loss(config: TrainConfig, target: Target) -> None:

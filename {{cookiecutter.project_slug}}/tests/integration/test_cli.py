@@ -26,7 +26,7 @@ import torch
 from conftest import measurement_rows, support_messages, write_table
 
 import {{ cookiecutter.module_name }} as package
-from {{ cookiecutter.module_name }} import cli
+from {{ cookiecutter.module_name }} import cli, task
 from {{ cookiecutter.module_name }}.checkpoint import load_checkpoint
 from {{ cookiecutter.module_name }}.cli import build_parser, main
 from {{ cookiecutter.module_name }}.data import Tokenizer
@@ -341,6 +341,77 @@ class TestTrainCommand:
         argv = ["train", "--data", str(train), "--test", str(test), "--out", str(tmp_path / "m.pt")]
         assert main(argv) == 1
         assert_one_line_error(capsys, "train.csv:31", "test.csv:2")
+
+
+class TestResume:
+    """`train --resume`: the same command continues a run stopped after an epoch."""
+
+    EPOCHS = ("--epochs", "2", "--hidden-size", "16", "--batch-size", "16")
+
+    @staticmethod
+    def interrupt_after_the_first_epoch(monkeypatch: pytest.MonkeyPatch) -> None:
+        """Ctrl-C right after epoch 1's resume state and metrics are on disk."""
+        write_metrics = task.write_metrics
+
+        def then_interrupt(path: Path, history: list[dict[str, float]]) -> None:
+            write_metrics(path, history)
+            raise KeyboardInterrupt
+
+        monkeypatch.setattr(task, "write_metrics", then_interrupt)
+
+    def test_a_resumed_run_trains_only_the_epochs_left(
+        self, tmp_path, text_csv, monkeypatch, capsys
+    ):
+        """Interrupted after epoch 1 of 2, then rerun with --resume: the interrupt message
+        says how to continue, the resumed run trains epoch 2 alone, and its checkpoint
+        holds the weights and history of the uninterrupted run, bit for bit (CPU).
+        Catches --resume parsed but not passed on (a fresh run logs epoch 1 again) and a
+        resume that repeats or skips an epoch."""
+        whole, stopped = tmp_path / "whole.pt", tmp_path / "stopped.pt"
+        argv = ["train", "--data", str(text_csv), *self.EPOCHS]
+        assert main([*argv, "--out", str(whole), "--quiet"]) == 0
+        with monkeypatch.context() as patch:
+            self.interrupt_after_the_first_epoch(patch)
+            assert main([*argv, "--out", str(stopped), "--quiet"]) == 130
+        assert_one_line_error(capsys, "interrupted", "--resume")
+        assert not stopped.exists()
+        assert main([*argv, "--out", str(stopped), "--resume"]) == 0
+        epochs = [
+            line.split()[1]
+            for line in capsys.readouterr().err.splitlines()
+            if line.startswith("epoch ")
+        ]
+        assert epochs == ["2/2"]
+        expected, resumed = load_checkpoint(whole), load_checkpoint(stopped)
+        assert resumed["history"] == expected["history"]
+        for name, tensor in expected["model"].state_dict().items():
+            assert torch.equal(resumed["model"].state_dict()[name], tensor), name
+
+    def test_without_a_resume_state_it_is_a_usage_error(self, tmp_path, text_csv, capsys):
+        """--resume where no run left its state exits 2 in one line naming the file, and
+        writes nothing, instead of silently training afresh."""
+        out = tmp_path / "model.pt"
+        assert main(["train", "--data", str(text_csv), "--out", str(out), "--resume"]) == 2
+        assert_one_line_error(capsys, "--resume", str(resume_path(out)))
+        assert list(tmp_path.iterdir()) == [text_csv]
+
+    def test_data_changed_since_the_interruption_is_refused(
+        self, tmp_path, support_rows, write_table, monkeypatch, capsys
+    ):
+        """A data file edited after the run stopped is refused in one line naming what
+        differs (its hash), and no checkpoint is written: the tokenizer refitted on other
+        data would not match the weights. Catches a resume that checks the options but
+        not the data."""
+        data, out = write_table(tmp_path / "support.csv", support_rows), tmp_path / "model.pt"
+        argv = ["train", "--data", str(data), "--out", str(out), *self.EPOCHS, "--quiet"]
+        with monkeypatch.context() as patch:
+            self.interrupt_after_the_first_epoch(patch)
+            assert main(argv) == 130
+        write_table(data, support_rows[:-1])
+        capsys.readouterr()
+        assert main([*argv, "--resume"]) == 1
+        assert_one_line_error(capsys, "cannot resume", "other data", "hashes")
+        assert not out.exists()
 
 
 class TestPredictCommand:
